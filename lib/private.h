@@ -155,8 +155,12 @@ struct udax_ops {
 	int (*inject)(struct udax_dev *dev, uint64_t off, uint64_t len,
 		      unsigned int flags);
 	long (*scrub)(struct udax_dev *dev);
-	/* Replace the persistent known list after dev->bb changed (import). */
-	int (*save_known)(struct udax_dev *dev);
+	/* A poison-state transaction: begin takes the state's locks (dev->lock
+	 * included) and pulls other processes' changes; commit persists when
+	 * @changed and releases.  Changes to dev->bb made outside the backend
+	 * (import) go between the two. */
+	int (*state_begin)(struct udax_dev *dev);
+	int (*state_commit)(struct udax_dev *dev, bool changed);
 	void (*close)(struct udax_dev *dev);
 };
 

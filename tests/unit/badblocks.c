@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Bad-block table: every set/clear overlap case, spec vectors V17, V23 (the
+ * table part) and V24, the sysfs text parser and formatter, and a long
+ * random run of set/clear/lookups checked against a bitmap model.
+ */
+#include <stdbool.h>
+#include <time.h>
+
+#include "harness.h"
+#include "private.h"
+
+static struct udax_bb *bb_new(void)
+{
+	struct udax_bb *bb;
+
+	t_ok(udax__bb_new(&bb));
+	return bb;
+}
+
+/* The table in sysfs text form (static buffer). */
+static const char *bb_text(struct udax_bb *bb)
+{
+	static char buf[4096];
+	struct udax_range r[128];
+	size_t n = udax__bb_snapshot(bb, r, 128);
+
+	t_assert(n <= 128);
+	t_assert(udax__bb_format(r, n, buf, sizeof(buf)) < sizeof(buf));
+	return buf;
+}
+
+#define t_text(bb, want) do {						\
+	const char *got_ = bb_text(bb);					\
+	if (strcmp(got_, (want)))					\
+		t_fail("table \"%s\" != \"%s\"", got_, (want));		\
+} while (0)
+
+/* Sorted, disjoint, merged: no two ranges overlap or touch. */
+static void check_invariants(const struct udax_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		t_assert(r[i].len > 0);
+		t_assert(r[i].off + r[i].len >= r[i].off);
+		if (i)
+			t_assert(r[i - 1].off + r[i - 1].len < r[i].off);
+	}
+}
+
+/* ---- overlap cases ------------------------------------------------------ */
+
+struct op {
+	char what;		/* 's'et, 'c'lear, 0 = end */
+	uint64_t s, n;
+};
+
+static const struct {
+	const char *name;
+	struct op ops[6];
+	const char *want;
+} cases[] = {
+	{ "set disjoint after", { { 's', 10, 5 }, { 's', 20, 5 } },
+	  "10 5\n20 5\n" },
+	{ "set disjoint before", { { 's', 20, 5 }, { 's', 10, 5 } },
+	  "10 5\n20 5\n" },
+	{ "set gap of one", { { 's', 10, 5 }, { 's', 16, 5 } },
+	  "10 5\n16 5\n" },
+	{ "set touching after", { { 's', 10, 5 }, { 's', 15, 5 } },
+	  "10 10\n" },
+	{ "set touching before", { { 's', 15, 5 }, { 's', 10, 5 } },
+	  "10 10\n" },
+	{ "set overlap front", { { 's', 12, 8 }, { 's', 10, 5 } },
+	  "10 10\n" },
+	{ "set overlap back", { { 's', 10, 5 }, { 's', 12, 8 } },
+	  "10 10\n" },
+	{ "set inside", { { 's', 10, 10 }, { 's', 12, 2 } }, "10 10\n" },
+	{ "set equal", { { 's', 10, 10 }, { 's', 10, 10 } }, "10 10\n" },
+	{ "set covers", { { 's', 12, 2 }, { 's', 10, 10 } }, "10 10\n" },
+	{ "set bridges", { { 's', 10, 2 }, { 's', 14, 2 }, { 's', 18, 2 },
+			   { 's', 11, 8 } }, "10 10\n" },
+	{ "set fills gaps", { { 's', 10, 2 }, { 's', 14, 2 }, { 's', 18, 2 },
+			      { 's', 12, 2 }, { 's', 16, 2 } }, "10 10\n" },
+	{ "set bridges some", { { 's', 0, 1 }, { 's', 10, 2 }, { 's', 14, 2 },
+				{ 's', 30, 1 }, { 's', 12, 5 } },
+	  "0 1\n10 7\n30 1\n" },
+	{ "set zero length", { { 's', 10, 0 } }, "" },
+	{ "clear disjoint", { { 's', 10, 5 }, { 'c', 20, 5 } }, "10 5\n" },
+	{ "clear touching after", { { 's', 10, 5 }, { 'c', 15, 5 } },
+	  "10 5\n" },
+	{ "clear touching before", { { 's', 10, 5 }, { 'c', 5, 5 } },
+	  "10 5\n" },
+	{ "clear cut back", { { 's', 10, 10 }, { 'c', 15, 10 } }, "10 5\n" },
+	{ "clear cut front", { { 's', 10, 10 }, { 'c', 5, 10 } }, "15 5\n" },
+	{ "clear split", { { 's', 10, 10 }, { 'c', 12, 2 } },
+	  "10 2\n14 6\n" },
+	{ "clear split by one", { { 's', 10, 3 }, { 'c', 11, 1 } },
+	  "10 1\n12 1\n" },
+	{ "clear covers", { { 's', 12, 2 }, { 'c', 10, 10 } }, "" },
+	{ "clear equal", { { 's', 12, 2 }, { 'c', 12, 2 } }, "" },
+	{ "clear spans", { { 's', 10, 4 }, { 's', 16, 2 }, { 's', 20, 6 },
+			   { 'c', 12, 10 } }, "10 2\n22 4\n" },
+	{ "clear empty table", { { 'c', 0, 100 } }, "" },
+	{ "clear zero length", { { 's', 10, 5 }, { 'c', 10, 0 } }, "10 5\n" },
+	/* V17 */
+	{ "V17 set", { { 's', 10, 5 }, { 's', 15, 5 } }, "10 10\n" },
+	{ "V17 clear", { { 's', 10, 5 }, { 's', 15, 5 }, { 'c', 12, 2 } },
+	  "10 2\n14 6\n" },
+};
+
+static void test_cases(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct udax_bb *bb = bb_new();
+
+		for (const struct op *o = cases[i].ops; o->what; o++) {
+			if (o->what == 's')
+				t_ok(udax__bb_set(bb, o->s, o->n));
+			else
+				t_ok(udax__bb_clear(bb, o->s, o->n));
+		}
+		if (strcmp(bb_text(bb), cases[i].want))
+			t_fail("%s: \"%s\" != \"%s\"", cases[i].name,
+			       bb_text(bb), cases[i].want);
+		udax__bb_free(bb);
+	}
+}
+
+static void test_lookups(void)
+{
+	struct udax_bb *bb = bb_new();
+
+	t_ueq(udax__bb_first_bad(bb, 0, 100), UINT64_MAX);
+	t_ueq(udax__bb_count_in(bb, 0, 100), 0);
+	t_ueq(udax__bb_count(bb), 0);
+	t_ok(udax__bb_set(bb, 10, 5));
+	t_ok(udax__bb_set(bb, 30, 5));
+	t_ueq(udax__bb_count(bb), 2);
+	t_ueq(udax__bb_first_bad(bb, 0, 10), UINT64_MAX);
+	t_ueq(udax__bb_first_bad(bb, 0, 11), 10);
+	t_ueq(udax__bb_first_bad(bb, 12, 1), 12);
+	t_ueq(udax__bb_first_bad(bb, 15, 15), UINT64_MAX);
+	t_ueq(udax__bb_first_bad(bb, 15, 16), 30);
+	t_ueq(udax__bb_first_bad(bb, 14, 0), UINT64_MAX);
+	t_ueq(udax__bb_first_bad(bb, 35, UINT64_MAX), UINT64_MAX);
+	t_ueq(udax__bb_first_bad(bb, 0, UINT64_MAX), 10);
+	t_ueq(udax__bb_count_in(bb, 0, UINT64_MAX), 10);
+	t_ueq(udax__bb_count_in(bb, 12, 20), 5);
+	t_ueq(udax__bb_count_in(bb, 12, 0), 0);
+
+	/* s + n past UINT64_MAX is clamped to [s, UINT64_MAX). */
+	t_ok(udax__bb_set(bb, UINT64_MAX - 5, 100));
+	t_ueq(udax__bb_first_bad(bb, UINT64_MAX - 1, 10), UINT64_MAX - 1);
+	t_ueq(udax__bb_count_in(bb, UINT64_MAX - 10, 100), 5);
+	t_ok(udax__bb_set(bb, UINT64_MAX, 1));
+	t_ueq(udax__bb_count(bb), 3);
+	t_ok(udax__bb_clear(bb, UINT64_MAX - 3, UINT64_MAX));
+	t_text(bb, "10 5\n30 5\n18446744073709551610 2\n");
+	udax__bb_free(bb);
+	udax__bb_free(NULL);
+}
+
+/* V23, table part: 1000 single-sector ranges at 0, 16, 32, ... */
+static void test_v23(void)
+{
+	struct udax_bb *bb = bb_new();
+	struct udax_range r[1001];
+
+	for (uint64_t i = 0; i < 1000; i++)
+		t_ok(udax__bb_set(bb, 16 * i, 1));
+	t_ueq(udax__bb_count(bb), 1000);
+	t_ueq(udax__bb_snapshot(bb, r, 1001), 1000);
+	for (uint64_t i = 0; i < 1000; i++) {
+		t_ueq(r[i].off, 16 * i);
+		t_ueq(r[i].len, 1);
+		t_ueq(udax__bb_first_bad(bb, 16 * i, 16), 16 * i);
+		t_ueq(udax__bb_first_bad(bb, 16 * i + 1, 15), UINT64_MAX);
+	}
+	t_ueq(udax__bb_count_in(bb, 0, 4096 * 8), 1000);
+	/* A short snapshot still reports the total. */
+	t_ueq(udax__bb_snapshot(bb, r, 3), 1000);
+	t_ueq(r[2].off, 32);
+	t_ueq(udax__bb_snapshot(bb, NULL, 0), 1000);
+	udax__bb_free(bb);
+}
+
+static void test_assign(void)
+{
+	struct udax_bb *bb = bb_new();
+	struct udax_range in[] = {
+		{ 40, 2 }, { 10, 5 }, { 15, 1 }, { 12, 1 }, { 50, 0 },
+		{ 100, 1 },
+	};
+	struct udax_range *big;
+	size_t n = 300000;
+
+	t_ok(udax__bb_set(bb, 1000, 1));
+	t_ok(udax__bb_assign(bb, in, 6));
+	t_text(bb, "10 6\n40 2\n100 1\n");
+	t_ok(udax__bb_assign(bb, NULL, 0));
+	t_text(bb, "");
+	t_ueq(udax__bb_first_bad(bb, 0, UINT64_MAX), UINT64_MAX);
+
+	/* Growth through several arrays, then back to small. */
+	big = malloc(n * sizeof(*big));
+	t_assert(big);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (struct udax_range){ 3 * i, 2 };
+	for (size_t m = 1; m <= n; m = m * 3 + 1) {
+		t_ok(udax__bb_assign(bb, big, m));
+		t_ueq(udax__bb_count(bb), m);
+		t_ueq(udax__bb_first_bad(bb, 3 * (m - 1) + 1, 10),
+		      3 * (m - 1) + 1);
+		t_ueq(udax__bb_first_bad(bb, 3 * (m - 1) + 2, 10),
+		      UINT64_MAX);
+	}
+	t_ok(udax__bb_assign(bb, big, n));
+	t_ueq(udax__bb_count_in(bb, 0, UINT64_MAX), 2 * n);
+	for (size_t i = 0; i < n; i += 997) {
+		t_ueq(udax__bb_first_bad(bb, 3 * i, 1), 3 * i);
+		t_ueq(udax__bb_first_bad(bb, 3 * i + 2, 1), UINT64_MAX);
+		t_ueq(udax__bb_first_bad(bb, 3 * i + 2, 2), 3 * i + 3 <
+		      3 * n ? 3 * i + 3 : UINT64_MAX);
+	}
+	t_ok(udax__bb_set(bb, 2, 1));
+	t_ueq(udax__bb_count(bb), n - 1);
+	t_ok(udax__bb_assign(bb, in, 2));
+	t_text(bb, "10 5\n40 2\n");
+	free(big);
+	udax__bb_free(bb);
+}
+
+/* ---- sysfs text --------------------------------------------------------- */
+
+static const struct {
+	const char *text;
+	uint64_t limit;
+	int ret;
+	const char *want;		/* formatted result when ret == 0 */
+} parse_cases[] = {
+	{ "", 100, 0, "" },
+	{ "\n\n", 100, 0, "" },
+	{ " \t \n", 100, 0, "" },
+	{ "8 1\n", 100, 0, "8 1\n" },
+	{ "8 1", 100, 0, "8 1\n" },
+	{ "  8 \t 1 \t\n", 100, 0, "8 1\n" },
+	{ "\n8 1\n\n16 2\n\n", 100, 0, "8 1\n16 2\n" },
+	{ "16 2\n8 1\n", 100, 0, "8 1\n16 2\n" },
+	{ "8 2\n10 2\n", 100, 0, "8 4\n" },
+	{ "8 5\n10 2\n", 100, 0, "8 5\n" },
+	{ "10 5\n8 4\n", 100, 0, "8 7\n" },
+	{ "99 1\n", 100, 0, "99 1\n" },
+	{ "0 18446744073709551615\n", UINT64_MAX, 0,
+	  "0 18446744073709551615\n" },
+	{ "007 01\n", 100, 0, "7 1\n" },
+	/* V24 */
+	{ "8 1\n16 x\n", 100, -EINVAL, NULL },
+	{ "x", 100, -EINVAL, NULL },
+	{ "8\n", 100, -EINVAL, NULL },
+	{ "8 \n", 100, -EINVAL, NULL },
+	{ "8 1 2\n", 100, -EINVAL, NULL },
+	{ "8 1x\n", 100, -EINVAL, NULL },
+	{ "8x 1\n", 100, -EINVAL, NULL },
+	{ "8,1\n", 100, -EINVAL, NULL },
+	{ "8  1\r\n", 100, -EINVAL, NULL },
+	{ "+8 1\n", 100, -EINVAL, NULL },
+	{ "-8 1\n", 100, -EINVAL, NULL },
+	{ "8 -1\n", 100, -EINVAL, NULL },
+	{ "8 +1\n", 100, -EINVAL, NULL },
+	{ "0x8 1\n", 100, -EINVAL, NULL },
+	{ "8 0x1\n", 100, -EINVAL, NULL },
+	{ "8 0\n", 100, -EINVAL, NULL },
+	{ "18446744073709551616 1\n", UINT64_MAX, -EINVAL, NULL },
+	{ "1 18446744073709551616\n", UINT64_MAX, -EINVAL, NULL },
+	{ "18446744073709551615 1\n", UINT64_MAX, -ERANGE, NULL },
+	{ "2 18446744073709551614\n", UINT64_MAX, -ERANGE, NULL },
+	{ "99 2\n", 100, -ERANGE, NULL },
+	{ "100 1\n", 100, -ERANGE, NULL },
+	{ "8 1\n100 1\n", 100, -ERANGE, NULL },
+	{ "8 1\n\n9", 100, -EINVAL, NULL },
+};
+
+static void test_parse(void)
+{
+	for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]);
+	     i++) {
+		const char *text = parse_cases[i].text;
+		size_t len = strlen(text), nr = 12345;
+		struct udax_range *r = (void *)&nr;
+		char buf[256];
+		int ret;
+
+		/* Not NUL-terminated: a heap copy of exactly @len bytes. */
+		char *copy = malloc(len ? len : 1);
+
+		t_assert(copy);
+		memcpy(copy, text, len);
+		ret = udax__bb_parse(copy, len, parse_cases[i].limit, &r, &nr);
+		free(copy);
+		if (ret != parse_cases[i].ret)
+			t_fail("parse \"%s\": %d != %d", text, ret,
+			       parse_cases[i].ret);
+		if (ret) {
+			/* All or nothing: outputs untouched. */
+			t_ueq(nr, 12345);
+			t_assert(r == (void *)&nr);
+			continue;
+		}
+		check_invariants(r, nr);
+		if (!nr)
+			t_assert(r == NULL);
+		udax__bb_format(r, nr, buf, sizeof(buf));
+		if (strcmp(buf, parse_cases[i].want))
+			t_fail("parse \"%s\": \"%s\" != \"%s\"", text, buf,
+			       parse_cases[i].want);
+		free(r);
+	}
+}
+
+/* V24 end to end: a failed import leaves the table empty. */
+static void test_v24(void)
+{
+	struct udax_bb *bb = bb_new();
+	const char text[] = "8 1\n16 x\n";
+	struct udax_range *r = NULL;
+	size_t nr = 0;
+
+	t_eq(udax__bb_parse(text, sizeof(text) - 1, 1 << 20, &r, &nr),
+	     -EINVAL);
+	t_assert(r == NULL);
+	t_ueq(nr, 0);
+	t_ueq(udax__bb_count(bb), 0);
+	t_text(bb, "");
+	udax__bb_free(bb);
+}
+
+static void test_format(void)
+{
+	struct udax_range r[] = {
+		{ 8, 1 }, { 16, 2 }, { UINT64_MAX - 1, 1 },
+	};
+	const char *want = "8 1\n16 2\n18446744073709551614 1\n";
+	size_t len = strlen(want);
+	char buf[128];
+
+	t_ueq(udax__bb_format(r, 3, NULL, 0), len);
+	t_ueq(udax__bb_format(r, 0, NULL, 0), 0);
+	buf[0] = 'x';
+	t_ueq(udax__bb_format(r, 0, buf, sizeof(buf)), 0);
+	t_ueq(buf[0], 0);
+	for (size_t size = 1; size <= len + 2; size++) {
+		memset(buf, 'z', sizeof(buf));
+		t_ueq(udax__bb_format(r, 3, buf, size), len);
+		t_ueq(strlen(buf), size - 1 < len ? size - 1 : len);
+		t_ok(strncmp(buf, want, strlen(buf)));
+		t_ueq(buf[size], 'z');
+	}
+
+	/* Round trip through the parser. */
+	{
+		struct udax_range *p;
+		size_t n;
+
+		udax__bb_format(r, 3, buf, sizeof(buf));
+		t_ok(udax__bb_parse(buf, len, UINT64_MAX, &p, &n));
+		t_ueq(n, 3);
+		t_ok(memcmp(p, r, sizeof(r)));
+		free(p);
+	}
+}
+
+/* ---- random run against a bitmap model ---------------------------------- */
+
+#define MODEL_SECTORS 65536
+#define MODEL_OPS 1000000
+#define MODEL_CHECK_EVERY 4096
+
+static unsigned char model[MODEL_SECTORS];
+
+static uint64_t model_first_bad(uint64_t s, uint64_t n)
+{
+	for (uint64_t i = s; i < s + n && i < MODEL_SECTORS; i++)
+		if (model[i])
+			return i;
+	return UINT64_MAX;
+}
+
+static uint64_t model_count_in(uint64_t s, uint64_t n)
+{
+	uint64_t c = 0;
+
+	for (uint64_t i = s; i < s + n && i < MODEL_SECTORS; i++)
+		c += model[i];
+	return c;
+}
+
+static void model_check_all(struct udax_bb *bb, struct udax_range *r,
+			    size_t max)
+{
+	size_t n = udax__bb_snapshot(bb, r, max), j = 0;
+	uint64_t i = 0;
+
+	t_assert(n <= max);
+	t_ueq(udax__bb_count(bb), n);
+	check_invariants(r, n);
+	while (i < MODEL_SECTORS) {
+		uint64_t s;
+
+		if (!model[i]) {
+			i++;
+			continue;
+		}
+		for (s = i; i < MODEL_SECTORS && model[i]; i++)
+			;
+		t_assert(j < n);
+		t_ueq(r[j].off, s);
+		t_ueq(r[j].len, i - s);
+		j++;
+	}
+	t_ueq(j, n);
+}
+
+static void test_model(void)
+{
+	struct udax_bb *bb = bb_new();
+	struct udax_range *r;
+	size_t max = MODEL_SECTORS / 2 + 1;
+	const char *env = getenv("UDAX_TEST_SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : 0x5eedbadb10c5ULL;
+	uint64_t rs = seed, ops = MODEL_OPS;
+	struct timespec t0, t1;
+
+	printf("model: seed 0x%" PRIx64 " (UDAX_TEST_SEED), %" PRIu64
+	       " ops over %d sectors\n", seed, ops, MODEL_SECTORS);
+	fflush(stdout);
+	r = malloc(max * sizeof(*r));
+	t_assert(r);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint64_t k = 0; k < ops; k++) {
+		uint64_t x = t_rand(&rs);
+		unsigned int op = x % 8;
+		/* Mostly short ranges, sometimes long ones that merge. */
+		uint64_t n = (x >> 8) % 16 ? 1 + (x >> 16) % 32 :
+			     1 + (x >> 16) % 2048;
+		uint64_t s = (x >> 32) % MODEL_SECTORS;
+
+		if (s + n > MODEL_SECTORS)
+			n = MODEL_SECTORS - s;
+		switch (op) {
+		case 0: case 1: case 2:
+			t_ok(udax__bb_set(bb, s, n));
+			memset(model + s, 1, n);
+			break;
+		case 3: case 4: case 5:
+			t_ok(udax__bb_clear(bb, s, n));
+			memset(model + s, 0, n);
+			break;
+		case 6:
+			if (udax__bb_first_bad(bb, s, n) !=
+			    model_first_bad(s, n))
+				t_fail("op %" PRIu64 ": first_bad(%" PRIu64
+				       ", %" PRIu64 ") = %" PRIu64 " want %"
+				       PRIu64, k, s, n,
+				       udax__bb_first_bad(bb, s, n),
+				       model_first_bad(s, n));
+			break;
+		case 7:
+			t_ueq(udax__bb_count_in(bb, s, n),
+			      model_count_in(s, n));
+			break;
+		}
+		if (k % MODEL_CHECK_EVERY == 0)
+			model_check_all(bb, r, max);
+	}
+	model_check_all(bb, r, max);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("model: ok, %zu ranges at the end, %.2f s\n",
+	       udax__bb_count(bb), (double)(t1.tv_sec - t0.tv_sec) +
+	       (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	free(r);
+	udax__bb_free(bb);
+}
+
+int main(void)
+{
+	test_cases();
+	test_lookups();
+	test_v23();
+	test_assign();
+	test_parse();
+	test_v24();
+	test_format();
+	test_model();
+	return 0;
+}
