@@ -108,6 +108,9 @@ struct poison_slot {
 	atomic_uintptr_t base;
 	atomic_size_t len;
 	atomic_int used;		/* claimed by register */
+	/* Non-zero when the ring may hold pages: the drain runs at the start
+	 * of every udax call and must cost one load when nothing happened. */
+	atomic_uint pending;
 	_Atomic uint64_t ring[POISON_RING];
 };
 
@@ -125,6 +128,7 @@ int udax__poison_map_register(void *base, size_t len)
 			continue;
 		for (int j = 0; j < POISON_RING; j++)
 			atomic_store_explicit(&p->ring[j], 0, memory_order_relaxed);
+		atomic_store_explicit(&p->pending, 0, memory_order_relaxed);
 		atomic_store_explicit(&p->len, len, memory_order_relaxed);
 		/* publishes len and the empty ring to the handler */
 		atomic_store_explicit(&p->base, (uintptr_t)base,
@@ -154,6 +158,10 @@ size_t udax__poison_map_drain(int slot, uint64_t *pages, size_t max)
 	if (slot < 0 || slot >= POISON_SLOTS)
 		return 0;
 	p = &poison_slots[slot];
+	if (udax__likely(!atomic_load_explicit(&p->pending, memory_order_relaxed)))
+		return 0;
+	/* Reset before scanning: a page noted from now on sets it again. */
+	atomic_exchange_explicit(&p->pending, 0, memory_order_acquire);
 	for (int j = 0; j < POISON_RING && n < max; j++) {
 		uint64_t v = atomic_load_explicit(&p->ring[j],
 						  memory_order_relaxed);
@@ -165,6 +173,8 @@ size_t udax__poison_map_drain(int slot, uint64_t *pages, size_t max)
 		if (v)
 			pages[n++] = v - 1;
 	}
+	if (n == max)	/* the caller's buffer is full: more may be left */
+		atomic_store_explicit(&p->pending, 1, memory_order_relaxed);
 	return n;
 }
 
@@ -181,8 +191,10 @@ static void poison_note(struct poison_slot *p, uint64_t page)
 		uint64_t zero = 0;
 
 		if (atomic_compare_exchange_strong_explicit(&p->ring[j], &zero,
-				want, memory_order_release, memory_order_relaxed))
+				want, memory_order_release, memory_order_relaxed)) {
+			atomic_store_explicit(&p->pending, 1, memory_order_release);
 			return;
+		}
 	}
 }
 

@@ -79,7 +79,7 @@ size_t udax__bb_format(const struct udax_range *r, size_t n, char *buf,
  * installed once per process and chained to the ones found there.
  */
 struct udax_fault {
-	const void *addr;	/* si_addr of the first fault seen */
+	const void *addr;	/* si_addr of the fault where the copy stopped */
 	int signo;		/* SIGBUS or SIGSEGV; 0 when no fault */
 	int code;		/* si_code */
 	bool in_src;		/* the fault was in the source range */
