@@ -323,6 +323,11 @@ static void test_plain_load(void)
 	pid_t pid;
 	int st;
 
+	if (t_under_valgrind()) {
+		printf("skip plain loads: valgrind aborts on a self-queued SIGBUS\n");
+		udax_close(dev);
+		return;
+	}
 	t_ok(udax_inject(dev, 7 * 4096 + 1000, 1, UDAX_INJECT_LATENT));
 	t_eq(udax_direct_access(dev, 0, 16, &k, NULL), 16);
 	p = (char *)k + 7 * 4096 + 3000;
