@@ -105,8 +105,9 @@ int udax_create(const char *path, uint64_t size);
 
 /**
  * udax_open() - open a device
- * @path: an emulated image (udax_create()), a regular file on a DAX file
- *	system, /dev/pmemN, or /dev/daxX.Y.
+ * @path: an emulated image (udax_create()).  Real devices (a file on a
+ *	DAX file system, /dev/pmemN, /dev/daxX.Y) are not supported yet and
+ *	give -EOPNOTSUPP.
  * @flags: UDAX_OPEN_* (none defined yet: must be 0).
  * @out: receives the device on success only.
  *
@@ -130,7 +131,7 @@ void udax_close(struct udax_dev *dev);
 /** udax_size() - device size in bytes; 0 for NULL. */
 uint64_t udax_size(const struct udax_dev *dev);
 
-/** udax_backend() - "emulated", "fsdax", "pmem" or "devdax". */
+/** udax_backend() - the backend's name: "emulated". */
 const char *udax_backend(const struct udax_dev *dev);
 
 /** udax_alive() - 1 until udax_kill(), then 0. */
