@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -372,8 +373,8 @@ static int state_commit(struct udax_dev *dev, bool changed)
 
 long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len)
 {
-	struct udax_range *add, *old = NULL;
-	size_t nr, nold = 0, i;
+	struct udax_range *add, *all = NULL;
+	size_t nr, nold = 0;
 	int rc;
 
 	rc = dev_enter(dev);
@@ -383,23 +384,30 @@ long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len)
 		return -EINVAL;
 	rc = udax__bb_parse(text, len, dev->nr_pages * UDAX_SECTORS_PER_PAGE,
 			    &add, &nr);
-	if (rc)
+	if (rc || !nr)
 		return rc;
 	rc = state_begin(dev);
 	if (rc)
 		goto out_free;
-	/* All or nothing: on -ENOMEM put the old list back. */
-	rc = known_snapshot(dev, &old, &nold);
-	for (i = 0; !rc && i < nr; i++)
-		rc = udax__bb_set(dev->bb, add[i].off, add[i].len);
-	if (rc && old)
-		udax__bb_assign(dev->bb, old, nold);
+	/* Old and new together in one assign (which sorts and merges): one
+	 * O(n) rebuild, and on -ENOMEM the table is left as it was. */
+	rc = known_snapshot(dev, &all, &nold);
+	if (!rc) {
+		struct udax_range *grown = realloc(all, (nold + nr) * sizeof(*all));
+
+		rc = grown ? 0 : -ENOMEM;
+		if (grown) {
+			all = grown;
+			memcpy(all + nold, add, nr * sizeof(*add));
+			rc = udax__bb_assign(dev->bb, all, nold + nr);
+		}
+	}
 	if (rc)
 		state_commit(dev, false);
 	else
-		rc = state_commit(dev, nr > 0);
+		rc = state_commit(dev, true);
 out_free:
-	free(old);
+	free(all);
 	free(add);
 	return rc ? rc : (long)nr;
 }
