@@ -273,7 +273,9 @@ uint64_t udax__bb_first_bad(const struct udax_bb *bb, uint64_t s, uint64_t n)
 	unsigned long seq;
 	uint64_t e = bb_end_of(s, n), ret;
 
-	if (!n)
+	/* The common case, a clean device, in one load: writers store nr once
+	 * per change, so a zero is the count of some version of the table. */
+	if (!n || !ld(&bb->nr))
 		return UINT64_MAX;
 	do {
 		seq = bb_read_begin(bb);

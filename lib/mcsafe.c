@@ -90,6 +90,7 @@ static __thread struct mc_guard *mc_cur __attribute__((tls_model("initial-exec")
 
 static pthread_once_t mc_once = PTHREAD_ONCE_INIT;
 static int mc_init_err;
+static int mc_installed;	/* set once the handlers are in place */
 /* Written once before our handlers exist; read-only afterwards. */
 static struct sigaction mc_old_segv, mc_old_bus;
 
@@ -361,6 +362,8 @@ static void mc_install(void)
 	    sigaction(SIGSEGV, &sa, NULL) ||
 	    sigaction(SIGBUS, &sa, NULL))
 		mc_init_err = -errno;
+	else
+		__atomic_store_n(&mc_installed, 1, __ATOMIC_RELEASE);
 }
 
 int udax__mcsafe_init(void)
@@ -396,7 +399,10 @@ static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 	f->in_src = false;
 	if (!len)
 		return 0;
-	udax__mcsafe_init();
+	/* udax_open() installed the handlers; this is for internal callers
+	 * that copy before any open, at the cost of one load. */
+	if (udax__unlikely(!__atomic_load_n(&mc_installed, __ATOMIC_ACQUIRE)))
+		udax__mcsafe_init();
 
 	g.src = (uintptr_t)src;
 	g.dst = (uintptr_t)dst;
