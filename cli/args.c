@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Argument parsing for every command, in one place, so that all of a
+ * command line is checked before any device is opened (as ndctl's
+ * inject-error does) and so that one fuzz target covers it all.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <udax/udax.h>
+
+#include "cli.h"
+#include "util.h"
+
+enum { LONG_ONLY = 256 };
+
+struct opt_def {
+	struct option lo;
+	int opt;		/* enum cli_opt, or -1 for verbose/help */
+	const char *meta;	/* argument name in messages */
+};
+
+static const struct opt_def opt_defs[] = {
+	{ { "json", no_argument, NULL, 'j' }, OPT_JSON, NULL },
+	{ { "size", required_argument, NULL, 's' }, OPT_SIZE, "SIZE" },
+	{ { "offset", required_argument, NULL, LONG_ONLY + OPT_OFFSET }, OPT_OFFSET, "OFFSET" },
+	{ { "length", required_argument, NULL, LONG_ONLY + OPT_LENGTH }, OPT_LENGTH, "LENGTH" },
+	{ { "latent", no_argument, NULL, LONG_ONLY + OPT_LATENT }, OPT_LATENT, NULL },
+	{ { "mode", required_argument, NULL, 'm' }, OPT_MODE, "MODE" },
+	{ { "output", required_argument, NULL, 'o' }, OPT_OUTPUT, "FILE" },
+	{ { "input", required_argument, NULL, 'i' }, OPT_INPUT, "FILE" },
+	{ { "reverse", no_argument, NULL, 'R' }, OPT_REVERSE, NULL },
+	{ { "retries", required_argument, NULL, 'r' }, OPT_RETRIES, "N" },
+	{ { "map-interval", required_argument, NULL, LONG_ONLY + OPT_MAP_INTERVAL }, OPT_MAP_INTERVAL, "SECONDS" },
+	{ { "cluster-size", required_argument, NULL, LONG_ONLY + OPT_CLUSTER }, OPT_CLUSTER, "SIZE" },
+	{ { "force", no_argument, NULL, 'f' }, OPT_FORCE, NULL },
+	{ { "count", required_argument, NULL, 'n' }, OPT_COUNT, "N" },
+	{ { "max-rate", required_argument, NULL, LONG_ONLY + OPT_MAX_RATE }, OPT_MAX_RATE, "SIZE" },
+	{ { "stride", required_argument, NULL, LONG_ONLY + OPT_STRIDE }, OPT_STRIDE, "SIZE" },
+	{ { "verbose", no_argument, NULL, 'v' }, -1, NULL },
+	{ { "help", no_argument, NULL, 'h' }, -1, NULL },
+};
+#define NR_DEFS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+static const struct opt_def *def_of(int c)
+{
+	for (size_t i = 0; i < NR_DEFS; i++)
+		if (opt_defs[i].lo.val == c)
+			return &opt_defs[i];
+	return NULL;
+}
+
+static int bad_value(const char *name, const char *val, int err,
+		     const char *what)
+{
+	char opt[64];
+
+	snprintf(opt, sizeof(opt), "--%s", name);
+	if (err == -ERANGE)
+		return cli_usage_err(opt, "'%s' is too large", val);
+	return cli_usage_err(opt, "invalid %s '%s'", what, val);
+}
+
+static int set_opt(struct cli_args *a, const struct opt_def *d, const char *val)
+{
+	const char *name = d->lo.name;
+	char *end;
+	int rc;
+
+	if (a->seen & OPTF(d->opt)) {
+		char opt[64];
+
+		snprintf(opt, sizeof(opt), "--%s", name);
+		return cli_usage_err(opt, "given twice");
+	}
+	a->seen |= OPTF(d->opt);
+	switch (d->opt) {
+	case OPT_JSON: a->json = true; return EXIT_OK;
+	case OPT_LATENT: a->latent = true; return EXIT_OK;
+	case OPT_REVERSE: a->reverse = true; return EXIT_OK;
+	case OPT_FORCE: a->force = true; return EXIT_OK;
+	case OPT_OUTPUT:
+	case OPT_INPUT:
+		if (!*val)
+			return bad_value(name, val, -EINVAL, "file name");
+		if (d->opt == OPT_OUTPUT)
+			a->output = val;
+		else
+			a->input = val;
+		return EXIT_OK;
+	case OPT_SIZE:
+	case OPT_OFFSET:
+	case OPT_LENGTH:
+	case OPT_CLUSTER:
+	case OPT_MAX_RATE:
+	case OPT_STRIDE: {
+		uint64_t v;
+
+		rc = parse_size(val, &v);
+		if (rc)
+			return bad_value(name, val, rc, "size");
+		if (d->opt == OPT_SIZE)
+			a->size = v;
+		else if (d->opt == OPT_OFFSET)
+			a->offset = v;
+		else if (d->opt == OPT_LENGTH)
+			a->length = v;
+		else if (d->opt == OPT_CLUSTER)
+			a->cluster = v;
+		else if (d->opt == OPT_MAX_RATE)
+			a->max_rate = v;
+		else
+			a->stride = v;
+		return EXIT_OK;
+	}
+	case OPT_COUNT:
+		rc = parse_uint(val, 1u << 30, &a->count);
+		if (!rc && !a->count)
+			rc = -EINVAL;
+		if (rc)
+			return bad_value(name, val, rc, "count");
+		return EXIT_OK;
+	case OPT_RETRIES:
+		rc = parse_uint(val, 1000000, &a->retries);
+		if (rc)
+			return bad_value(name, val, rc, "count");
+		return EXIT_OK;
+	case OPT_MODE:
+		if (!strcmp(val, "failfast"))
+			a->mode = UDAX_OP_FAILFAST;
+		else if (!strcmp(val, "recovery"))
+			a->mode = UDAX_OP_RECOVERY;
+		else
+			return cli_usage_err("--mode", "'%s' is not failfast or recovery", val);
+		return EXIT_OK;
+	case OPT_MAP_INTERVAL:
+		/* Plain decimal seconds: no signs, exponents, hex, inf or nan. */
+		if (!*val || strspn(val, "0123456789.") != strlen(val))
+			return bad_value(name, val, -EINVAL, "number of seconds");
+		a->map_interval = strtod(val, &end);
+		if (*end || !isfinite(a->map_interval) || a->map_interval > 86400)
+			return bad_value(name, val, -EINVAL, "number of seconds");
+		return EXIT_OK;
+	}
+	return cli_usage_err(NULL, "internal error: option %d", d->opt);
+}
+
+/* --offset, --length, and --count with --stride (inject, clear). */
+int cli_check_pattern(struct cli_args *a)
+{
+	uint64_t n = a->count ? a->count : 1;
+
+	if (!a->length)
+		return cli_usage_err("--length", "must not be 0");
+	if (a->offset + a->length < a->offset)
+		return cli_usage_err("--length", "offset + length overflows");
+	if ((a->seen & OPTF(OPT_COUNT)) != (a->seen & OPTF(OPT_STRIDE)) >> (OPT_STRIDE - OPT_COUNT))
+		return cli_usage_err(a->seen & OPTF(OPT_COUNT) ? "--count" : "--stride",
+				     "--count and --stride go together");
+	if (n > 1 && a->stride < a->length)
+		return cli_usage_err("--stride", "must be at least --length");
+	if (n > 1 && (a->stride > (UINT64_MAX - a->offset - a->length) / (n - 1)))
+		return cli_usage_err("--stride", "offset + stride * count overflows");
+	return EXIT_OK;
+}
+
+/* The command's options: getopt tables from opt_defs filtered by its mask. */
+static void build_opts(const struct cli_cmd *cmd, char *shorts,
+		       struct option *longs)
+{
+	size_t s = 0, l = 0;
+
+	shorts[s++] = ':';	/* report a missing argument as ':' */
+	for (size_t i = 0; i < NR_DEFS; i++) {
+		const struct opt_def *d = &opt_defs[i];
+
+		if (d->opt >= 0 && !(cmd->opts & OPTF(d->opt)))
+			continue;
+		longs[l++] = d->lo;
+		if (d->lo.val < LONG_ONLY) {
+			shorts[s++] = (char)d->lo.val;
+			if (d->lo.has_arg)
+				shorts[s++] = ':';
+		}
+	}
+	shorts[s] = '\0';
+	memset(&longs[l], 0, sizeof(longs[l]));
+}
+
+static int parse_cmd(const struct cli_cmd *cmd, int argc, char **argv,
+		     struct cli_args *a)
+{
+	char shorts[2 * NR_DEFS + 2];
+	struct option longs[NR_DEFS + 1];
+	int c, rc;
+
+	build_opts(cmd, shorts, longs);
+	opterr = 0;
+	optind = 0;	/* glibc: start over (the fuzzer parses many times) */
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		const struct opt_def *d;
+
+		if (c == '?' || c == ':') {
+			const char *arg = argv[optind - 1];
+			char name[64];
+
+			if (optopt && optopt < LONG_ONLY && (c == '?' ||
+			    strncmp(arg, "--", 2))) {
+				snprintf(name, sizeof(name), "-%c", optopt);
+				arg = name;
+			}
+			if (c == ':')
+				return cli_usage_err(arg, "missing argument");
+			return cli_usage_err(arg, "unknown option");
+		}
+		if (c == 'v') {
+			cli_verbose = true;
+			continue;
+		}
+		if (c == 'h') {
+			a->help = true;
+			continue;
+		}
+		d = def_of(c);
+		if (!d)
+			return cli_usage_err(NULL, "internal error: option %d", c);
+		rc = set_opt(a, d, optarg);
+		if (rc)
+			return rc;
+	}
+	if (a->help)
+		return EXIT_OK;
+	for (; optind < argc; optind++) {
+		if (a->npos >= cmd->max_pos)
+			return cli_usage_err(argv[optind], "unexpected argument");
+		a->pos[a->npos++] = argv[optind];
+	}
+	if (a->npos < cmd->min_pos)
+		return cli_usage_err(cmd->pos_names[a->npos], "missing argument");
+	for (int i = 0; i < a->npos; i++)
+		if (!*a->pos[i])
+			return cli_usage_err(cmd->pos_names[i], "empty argument");
+	for (size_t i = 0; i < NR_DEFS; i++) {
+		const struct opt_def *d = &opt_defs[i];
+		char name[64];
+
+		if (d->opt < 0 || !(cmd->required & OPTF(d->opt)) ||
+		    (a->seen & OPTF(d->opt)))
+			continue;
+		snprintf(name, sizeof(name), "--%s", d->lo.name);
+		return cli_usage_err(name, "required");
+	}
+	return cmd->check ? cmd->check(a) : EXIT_OK;
+}
+
+int cli_parse(int argc, char **argv, const struct cli_cmd **cmdp,
+	      struct cli_args *a)
+{
+	const struct cli_cmd *cmd = NULL;
+	bool help = false, version = false;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->mode = CLI_MODE_DEFAULT;
+	a->map_interval = -1;
+	a->argc = argc;
+	a->argv = argv;
+	cli_cmd = NULL;
+	*cmdp = NULL;
+
+	/* Global options: udax [--verbose] [--help] [--version] CMD ... */
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *o = argv[i];
+
+		if (!strcmp(o, "-v") || !strcmp(o, "--verbose"))
+			cli_verbose = true;
+		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
+			help = true;
+		else if (!strcmp(o, "-V") || !strcmp(o, "--version"))
+			version = true;
+		else if (!strcmp(o, "--")) {
+			i++;
+			break;
+		} else
+			return cli_usage_err(o, "unknown option");
+	}
+	if (i >= argc) {
+		if (version)
+			cmd = &cmd_version;
+		else if (help)
+			cmd = &cmd_help;
+		else
+			return cli_usage_err(NULL, "missing command: try 'udax help'");
+		cli_cmd = cmd->name;
+		*cmdp = cmd;
+		return EXIT_OK;
+	}
+	cmd = cli_find(argv[i]);
+	if (!cmd)
+		return cli_usage_err(argv[i], "unknown command: try 'udax help'");
+	cli_cmd = cmd->name;
+	if (help) {
+		/* "udax --help CMD" is "udax help CMD". */
+		a->pos[0] = cmd->name;
+		a->npos = 1;
+		*cmdp = &cmd_help;
+		return EXIT_OK;
+	}
+	*cmdp = cmd;
+	return parse_cmd(cmd, argc - i, argv + i, a);
+}

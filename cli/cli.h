@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The udax command table (ndctl's ndctl.c shape).  A command is a name, the
+ * options it accepts, its positional arguments and a run function.  All
+ * arguments are parsed and checked by cli_parse() (args.c) before run() is
+ * called, so a usage error never touches a device.
+ */
+#ifndef UDAX_CLI_CLI_H
+#define UDAX_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Options; a command lists the ones it takes as a mask of these bits. */
+enum cli_opt {
+	OPT_JSON,
+	OPT_SIZE,
+	OPT_OFFSET,
+	OPT_LENGTH,
+	OPT_LATENT,
+	OPT_MODE,
+	OPT_OUTPUT,
+	OPT_INPUT,
+	OPT_REVERSE,
+	OPT_RETRIES,
+	OPT_MAP_INTERVAL,
+	OPT_CLUSTER,
+	OPT_FORCE,
+	OPT_COUNT,
+	OPT_MAX_RATE,
+	OPT_STRIDE,
+	OPT_NR			/* --verbose and --help are always accepted */
+};
+
+#define OPTF(o) (1u << (o))
+
+/* Value of --mode when not given. */
+#define CLI_MODE_DEFAULT (-1)
+
+struct cli_args {
+	const char *pos[3];		/* positional arguments */
+	int npos;
+	unsigned int seen;		/* OPTF() of the options given */
+	uint64_t size, offset, length, cluster, retries, count, stride, max_rate;
+	int mode;			/* UDAX_OP_*, or CLI_MODE_DEFAULT */
+	const char *input, *output;
+	double map_interval;		/* seconds */
+	bool json, latent, reverse, force;
+	bool help;			/* --help: show the man page */
+	int argc;			/* the whole command line, for maps */
+	char **argv;
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *alias;		/* or NULL */
+	const char *synopsis;		/* "DEV [--json]" */
+	const char *summary;		/* one line */
+	unsigned int opts;		/* OPTF() mask of accepted options */
+	unsigned int required;		/* OPTF() mask of required options */
+	const char *const *pos_names;	/* positional argument names */
+	int min_pos, max_pos;
+	/* Further checks after parsing; EXIT_OK or EXIT_USAGE (no I/O). */
+	int (*check)(struct cli_args *a);
+	int (*run)(struct cli_args *a);
+};
+
+extern const struct cli_cmd cmd_create, cmd_info, cmd_badblocks, cmd_inject,
+	cmd_clear, cmd_scrub, cmd_read, cmd_write, cmd_rescue, cmd_help,
+	cmd_version;
+
+/* main.c: the command table. */
+extern const struct cli_cmd *const cli_commands[];
+const struct cli_cmd *cli_find(const char *name);
+
+/*
+ * Parse a whole command line (argv[0] is "udax"): global options, the
+ * command, its options.  Sets *@cmd and fills @a; does no I/O besides
+ * error messages.
+ * Return: EXIT_OK or EXIT_USAGE (a message was printed).
+ */
+int cli_parse(int argc, char **argv, const struct cli_cmd **cmd,
+	      struct cli_args *a);
+
+/* The check of inject and clear: a range repeated --count times. */
+int cli_check_pattern(struct cli_args *a);
+
+/* The built-in usage of @cmd (or of udax when NULL) on stdout. */
+void cli_print_usage(const struct cli_cmd *cmd);
+
+#endif /* UDAX_CLI_CLI_H */

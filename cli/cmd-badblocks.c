@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * udax badblocks DEV [--json]: the known bad-block list, as Linux's
+ * /sys/block/pmemN/badblocks ("<first-sector> <count>" lines) or as JSON
+ * in bytes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <udax/udax.h>
+
+#include "cli.h"
+#include "json.h"
+#include "util.h"
+
+static int print_sysfs(struct udax_dev *dev, const char *path)
+{
+	size_t size = 4096;
+	char *buf = NULL;
+
+	for (;;) {
+		char *t = realloc(buf, size);
+		long n;
+
+		if (!t) {
+			free(buf);
+			cli_err(path, "out of memory");
+			return EXIT_FAIL;
+		}
+		buf = t;
+		n = udax_badblocks_export(dev, buf, size);
+		if (n < 0) {
+			free(buf);
+			return cli_errno(path, (int)n);
+		}
+		if ((size_t)n < size) {
+			fwrite(buf, 1, (size_t)n, stdout);
+			free(buf);
+			return EXIT_OK;
+		}
+		size = (size_t)n + 1;
+	}
+}
+
+static int badblocks_run(struct cli_args *a)
+{
+	const char *path = a->pos[0];
+	struct udax_dev *dev;
+	int rc;
+
+	rc = cli_open(path, &dev);
+	if (rc)
+		return rc;
+	if (a->json) {
+		struct udax_range *bb = NULL;
+		long n = cli_badblocks(dev, &bb);
+
+		if (n < 0)
+			rc = cli_errno(path, (int)n);
+		else
+			rc = json_print(json_badblocks(bb, (size_t)n));
+		free(bb);
+	} else {
+		rc = print_sysfs(dev, path);
+	}
+	udax_close(dev);
+	return rc;
+}
+
+static const char *const badblocks_pos[] = { "DEV" };
+
+const struct cli_cmd cmd_badblocks = {
+	.name = "badblocks",
+	.alias = "list",
+	.synopsis = "DEV [--json]",
+	.summary = "list the known bad blocks (Linux sysfs form, or JSON in bytes)",
+	.opts = OPTF(OPT_JSON),
+	.pos_names = badblocks_pos,
+	.min_pos = 1,
+	.max_pos = 1,
+	.run = badblocks_run,
+};

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * udax read DEV --offset O --length L [--mode failfast|recovery] [-o FILE]
+ *
+ * The default mode is failfast, the library's and the kernel's default: a
+ * plain read either gives all the bytes asked for or nothing, so a script
+ * never mistakes a readable prefix for the data.  Recovery is asked for by
+ * name, and then gives the prefix up to the first poisoned page, says on
+ * stderr where the poison starts and exits 3.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <udax/udax.h>
+
+#include "cli.h"
+#include "util.h"
+
+#define CHUNK (1u << 20)
+
+static int rw_check(struct cli_args *a)
+{
+	if ((a->seen & OPTF(OPT_LENGTH)) && !a->length)
+		return cli_usage_err("--length", "must not be 0");
+	if (a->offset + a->length < a->offset)
+		return cli_usage_err("--length", "offset + length overflows");
+	return EXIT_OK;
+}
+
+/* First known-bad byte in [off, off + len), or UINT64_MAX. */
+static uint64_t first_known_bad(struct udax_dev *dev, uint64_t off, uint64_t len)
+{
+	struct udax_range *bb = NULL;
+	uint64_t at = UINT64_MAX;
+	long n = cli_badblocks(dev, &bb);
+
+	for (long i = 0; i < n; i++) {
+		if (bb[i].off + bb[i].len <= off)
+			continue;
+		if (bb[i].off < off + len)
+			at = bb[i].off > off ? bb[i].off : off;
+		break;
+	}
+	free(bb);
+	return at;
+}
+
+/* Failfast over the whole range before any byte is written. */
+static int failfast_check(struct udax_dev *dev, const char *path,
+			  uint64_t off, uint64_t len)
+{
+	uint64_t pg = off / UDAX_PAGE_SIZE;
+	uint64_t end = (off + len + UDAX_PAGE_SIZE - 1) / UDAX_PAGE_SIZE;
+
+	while (pg < end) {
+		long want = end - pg > (1u << 20) ? (1l << 20) : (long)(end - pg);
+		void *kaddr = NULL;
+		long n = udax_direct_access(dev, pg, want, &kaddr, NULL);
+
+		if (n == -EIO) {
+			uint64_t at = first_known_bad(dev, off, len);
+
+			cli_err(path, "known poison at offset %llu: refused (failfast; --mode recovery reads up to it)",
+				(unsigned long long)(at == UINT64_MAX ? pg * UDAX_PAGE_SIZE : at));
+			return EXIT_FAIL;
+		}
+		if (n <= 0)
+			return cli_errno(path, n ? (int)n : -EIO);
+		pg += (uint64_t)n;
+	}
+	return EXIT_OK;
+}
+
+static int read_run(struct cli_args *a)
+{
+	const char *path = a->pos[0];
+	const char *out = a->output && strcmp(a->output, "-") ? a->output : NULL;
+	bool recovery = a->mode == UDAX_OP_RECOVERY;
+	uint64_t done = 0, len = a->length;
+	struct udax_dev *dev;
+	char *buf = NULL;
+	int rc, fd = 1;
+
+	rc = cli_open(path, &dev);
+	if (rc)
+		return rc;
+	rc = cli_check_range(dev, path, a->offset, len);
+	if (rc)
+		goto out;
+	if (!recovery) {
+		rc = failfast_check(dev, path, a->offset, len);
+		if (rc)
+			goto out;
+	}
+	buf = malloc(CHUNK);
+	if (!buf) {
+		cli_err(path, "out of memory");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (out) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			rc = cli_errno(out, -errno);
+			goto out;
+		}
+	}
+
+	while (done < len) {
+		uint64_t pos = a->offset + done;
+		uint64_t pg = pos / UDAX_PAGE_SIZE;
+		size_t in_page = pos % UDAX_PAGE_SIZE, chunk, c;
+		void *kaddr = recovery ? (void *)UDAX_OP_RECOVERY : NULL;
+		struct udax_iter it;
+		struct iovec iov;
+		long n;
+
+		chunk = len - done < CHUNK - in_page ? (size_t)(len - done) : CHUNK - in_page;
+		n = udax_direct_access(dev, pg, (long)((in_page + chunk + UDAX_PAGE_SIZE - 1) /
+						      UDAX_PAGE_SIZE), &kaddr, NULL);
+		if (n == -EIO && !recovery) {
+			/* Known since the check: another process found it. */
+			cli_err(path, "known poison at offset %llu: refused (failfast); %llu bytes written before it",
+				(unsigned long long)pos, (unsigned long long)done);
+			rc = EXIT_FAIL;
+			break;
+		}
+		if (n <= 0) {
+			rc = cli_errno(path, n ? (int)n : -EIO);
+			break;
+		}
+		if (chunk > (size_t)n * UDAX_PAGE_SIZE - in_page)
+			chunk = (size_t)n * UDAX_PAGE_SIZE - in_page;
+		iov.iov_base = buf;
+		iov.iov_len = chunk;
+		udax_iter_init(&it, &iov, 1, chunk);
+		c = udax_copy_to_iter(dev, pg, (char *)kaddr + in_page, chunk, &it);
+		if (c) {
+			int err = write_full(fd, buf, c);
+
+			if (err) {
+				rc = cli_errno(out ? out : "stdout", err);
+				break;
+			}
+		}
+		done += c;
+		if (c == chunk)
+			continue;
+		if (!udax_alive(dev)) {
+			rc = cli_errno(path, -ENXIO);
+			break;
+		}
+		if (recovery) {
+			cli_err(path, "poison at offset %llu: wrote the %llu readable bytes before it",
+				(unsigned long long)(pos + c), (unsigned long long)done);
+			rc = EXIT_PARTIAL;
+		} else {
+			cli_err(path, "poison found at offset %llu (it was latent; now known): refused (failfast); %llu bytes written before it",
+				(unsigned long long)(pos + c), (unsigned long long)done);
+			rc = EXIT_FAIL;
+		}
+		break;
+	}
+	if (out && close(fd) && !rc)
+		rc = cli_errno(out, -errno);
+out:
+	free(buf);
+	udax_close(dev);
+	return rc;
+}
+
+static const char *const dev_pos[] = { "DEV" };
+
+const struct cli_cmd cmd_read = {
+	.name = "read",
+	.synopsis = "DEV --offset OFFSET --length LENGTH [--mode failfast|recovery] [-o FILE]",
+	.summary = "copy a range of the device to stdout or FILE (default mode: failfast)",
+	.opts = OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH) | OPTF(OPT_MODE) | OPTF(OPT_OUTPUT),
+	.required = OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH),
+	.pos_names = dev_pos,
+	.min_pos = 1,
+	.max_pos = 1,
+	.check = rw_check,
+	.run = read_run,
+};

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * udax write DEV --offset O [--length L] [--mode failfast|recovery] [-i FILE]
+ *
+ * Default: udax_pwrite(), as a DAX file system writes: failfast, and on
+ * poison the span again in recovery mode, so a write covering whole
+ * poisoned pages clears them.  --mode failfast never clears poison: known
+ * poison anywhere in the range refuses the whole write.  --mode recovery
+ * maps in recovery mode from the start.
+ *
+ * Chunks end on page boundaries, so that a poisoned page is never split
+ * between two calls (a split page could not be recovered).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <udax/udax.h>
+
+#include "cli.h"
+#include "util.h"
+
+#define CHUNK (1u << 20)
+
+static int write_check(struct cli_args *a)
+{
+	if ((a->seen & OPTF(OPT_LENGTH)) && !a->length)
+		return cli_usage_err("--length", "must not be 0");
+	if (a->offset + a->length < a->offset)
+		return cli_usage_err("--length", "offset + length overflows");
+	return EXIT_OK;
+}
+
+/* One chunk through direct_access + copy_from_iter in @mode: bytes written. */
+static size_t copy_chunk(struct udax_dev *dev, int mode, uint64_t pos,
+			 const char *buf, size_t len, long *err)
+{
+	uint64_t pg = pos / UDAX_PAGE_SIZE;
+	size_t in_page = pos % UDAX_PAGE_SIZE, done = 0;
+
+	*err = 0;
+	while (done < len) {
+		void *kaddr = mode == UDAX_OP_RECOVERY ? (void *)UDAX_OP_RECOVERY : NULL;
+		size_t want = len - done, c;
+		struct udax_iter it;
+		struct iovec iov;
+		long n;
+
+		n = udax_direct_access(dev, pg, (long)((in_page + want + UDAX_PAGE_SIZE - 1) /
+						      UDAX_PAGE_SIZE), &kaddr, NULL);
+		if (n <= 0) {
+			*err = n ? n : -EIO;
+			return done;
+		}
+		if (want > (size_t)n * UDAX_PAGE_SIZE - in_page)
+			want = (size_t)n * UDAX_PAGE_SIZE - in_page;
+		iov.iov_base = (void *)(buf + done);
+		iov.iov_len = want;
+		udax_iter_init(&it, &iov, 1, want);
+		c = udax_copy_from_iter(dev, pg, (char *)kaddr + in_page, want, &it);
+		if (c < want && mode == UDAX_OP_RECOVERY && want > UDAX_PAGE_SIZE - in_page) {
+			/* Poison the mapping did not know of (latent), somewhere
+			 * in a span that is not one whole page: page by page. */
+			want = UDAX_PAGE_SIZE - in_page;
+			iov.iov_base = (void *)(buf + done);
+			iov.iov_len = want;
+			udax_iter_init(&it, &iov, 1, want);
+			kaddr = (void *)UDAX_OP_RECOVERY;
+			n = udax_direct_access(dev, pg, 1, &kaddr, NULL);
+			if (n <= 0) {
+				*err = n ? n : -EIO;
+				return done;
+			}
+			c = udax_copy_from_iter(dev, pg, (char *)kaddr + in_page, want, &it);
+		}
+		done += c;
+		if (c < want) {
+			*err = udax_alive(dev) ? -EIO : -ENXIO;
+			return done;
+		}
+		pg = (pos + done) / UDAX_PAGE_SIZE;
+		in_page = 0;
+	}
+	return done;
+}
+
+/* Known poison in [off, off + len): refuse before writing anything. */
+static int failfast_check(struct udax_dev *dev, const char *path,
+			  uint64_t off, uint64_t len)
+{
+	uint64_t pg = off / UDAX_PAGE_SIZE;
+	uint64_t end = (off + len + UDAX_PAGE_SIZE - 1) / UDAX_PAGE_SIZE;
+
+	while (pg < end) {
+		long want = end - pg > (1u << 20) ? (1l << 20) : (long)(end - pg);
+		void *kaddr = NULL;
+		long n = udax_direct_access(dev, pg, want, &kaddr, NULL);
+
+		if (n == -EIO) {
+			cli_err(path, "known poison in pages %llu-%llu: refused (failfast never clears poison)",
+				(unsigned long long)pg, (unsigned long long)(pg + (uint64_t)want - 1));
+			return EXIT_FAIL;
+		}
+		if (n <= 0)
+			return cli_errno(path, n ? (int)n : -EIO);
+		pg += (uint64_t)n;
+	}
+	return EXIT_OK;
+}
+
+static int write_run(struct cli_args *a)
+{
+	const char *path = a->pos[0];
+	const char *in = a->input && strcmp(a->input, "-") ? a->input : NULL;
+	bool have_len = a->seen & OPTF(OPT_LENGTH);
+	uint64_t len = a->length, done = 0, size;
+	struct udax_dev *dev = NULL;
+	char *buf = NULL;
+	int rc, fd = 0;
+	struct stat st;
+
+	if (in) {
+		fd = open(in, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cli_errno(in, -errno);
+	}
+	rc = cli_open(path, &dev);
+	if (rc)
+		goto out;
+	size = udax_size(dev);
+	/* A regular file's size is the length, when none was given. */
+	if (!have_len && !fstat(fd, &st) && S_ISREG(st.st_mode)) {
+		off_t cur = lseek(fd, 0, SEEK_CUR);
+
+		if (cur >= 0 && st.st_size > cur) {
+			len = (uint64_t)(st.st_size - cur);
+			have_len = true;
+		}
+	}
+	if (have_len)
+		rc = cli_check_range(dev, path, a->offset, len);
+	else if (a->offset >= size)
+		rc = cli_usage_err(path, "offset %llu is past the end of the device (%llu bytes)",
+				   (unsigned long long)a->offset, (unsigned long long)size);
+	if (rc)
+		goto out;
+	if (!have_len)
+		len = size - a->offset;
+	if (a->mode == UDAX_OP_FAILFAST && have_len) {
+		rc = failfast_check(dev, path, a->offset, len);
+		if (rc)
+			goto out;
+	}
+	buf = malloc(CHUNK);
+	if (!buf) {
+		cli_err(path, "out of memory");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+
+	while (done < len) {
+		uint64_t pos = a->offset + done;
+		size_t want = CHUNK - (size_t)(pos % UDAX_PAGE_SIZE), c;
+		ssize_t got;
+		long err = 0;
+
+		if (want > len - done)
+			want = (size_t)(len - done);
+		got = read_full(fd, buf, want);
+		if (got < 0) {
+			rc = cli_errno(in ? in : "stdin", (int)got);
+			break;
+		}
+		if (!got)
+			break;
+		if (a->mode == CLI_MODE_DEFAULT) {
+			ssize_t w = udax_pwrite(dev, buf, (size_t)got, pos);
+
+			c = w < 0 ? 0 : (size_t)w;
+			err = w < 0 ? w : (size_t)w < (size_t)got ? -EIO : 0;
+		} else {
+			c = copy_chunk(dev, a->mode, pos, buf, (size_t)got, &err);
+		}
+		done += c;
+		if (err == -EIO) {
+			uint64_t at = pos + c;
+
+			if (a->mode == UDAX_OP_FAILFAST)
+				cli_err(path, "poison at offset %llu: refused (failfast never clears poison); %llu bytes written",
+					(unsigned long long)at, (unsigned long long)done);
+			else
+				cli_err(path, "poisoned page at offset %llu is only partly covered: it cannot be recovered (write whole pages); %llu bytes written",
+					(unsigned long long)(at - at % UDAX_PAGE_SIZE),
+					(unsigned long long)done);
+			rc = EXIT_FAIL;
+			break;
+		}
+		if (err) {
+			rc = cli_errno(path, (int)err);
+			break;
+		}
+		if ((size_t)got < want)
+			break;	/* end of input */
+	}
+	if (!rc && a->seen & OPTF(OPT_LENGTH) && done < len) {
+		cli_err(in ? in : "stdin", "input ended after %llu of %llu bytes",
+			(unsigned long long)done, (unsigned long long)len);
+		rc = EXIT_FAIL;
+	} else if (!rc && !(a->seen & OPTF(OPT_LENGTH)) && done == size - a->offset) {
+		char c1;
+
+		if (read_full(fd, &c1, 1) == 1) {
+			cli_err(path, "input does not fit: %llu bytes written up to the end of the device",
+				(unsigned long long)done);
+			rc = EXIT_FAIL;
+		}
+	}
+out:
+	free(buf);
+	udax_close(dev);
+	if (in)
+		close(fd);
+	return rc;
+}
+
+static const char *const dev_pos[] = { "DEV" };
+
+const struct cli_cmd cmd_write = {
+	.name = "write",
+	.synopsis = "DEV --offset OFFSET [--length LENGTH] [--mode failfast|recovery] [-i FILE]",
+	.summary = "copy stdin or FILE into the device (default: failfast, then recovery on poison)",
+	.opts = OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH) | OPTF(OPT_MODE) | OPTF(OPT_INPUT),
+	.required = OPTF(OPT_OFFSET),
+	.pos_names = dev_pos,
+	.min_pos = 1,
+	.max_pos = 1,
+	.check = write_check,
+	.run = write_run,
+};

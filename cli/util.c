@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <udax/udax.h>
+
+#include "util.h"
+
+const char *cli_cmd;
+bool cli_verbose;
+bool cli_quiet;
+
+static void vmsg(const char *what, const char *fmt, va_list ap)
+{
+	if (cli_quiet)
+		return;
+	if (cli_cmd)
+		fprintf(stderr, "udax %s: ", cli_cmd);
+	else
+		fputs("udax: ", stderr);
+	if (what)
+		fprintf(stderr, "%s: ", what);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_err(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(what, fmt, ap);
+	va_end(ap);
+}
+
+int cli_errno(const char *what, int err)
+{
+	if (err == -EIO)
+		cli_err(what, "%s (poison)", strerror(EIO));
+	else if (err == -ENXIO)
+		cli_err(what, "device gone (%s)", strerror(ENXIO));
+	else
+		cli_err(what, "%s", strerror(err < 0 ? -err : err));
+	return EXIT_FAIL;
+}
+
+int cli_usage_err(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(what, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+void cli_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cli_verbose || cli_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
+	va_end(ap);
+}
+
+static int digit_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned int base = 10, shift = 0;
+	bool over = false;
+	uint64_t v = 0;
+	const char *p = s;
+	int d;
+
+	if (!s)
+		return -EINVAL;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	/* strtoull() would take spaces, signs and "0x" alone: not here. */
+	if ((d = digit_value((unsigned char)*p)) < 0 || d >= (int)base)
+		return -EINVAL;
+	for (; (d = digit_value((unsigned char)*p)) >= 0 && d < (int)base; p++) {
+		/* Too large, unless it is not a number at all: read on. */
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			over = true;
+		v = v * base + (uint64_t)d;
+	}
+	switch (*p) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (shift) {
+		p++;
+		if (p[0] == 'i' && p[1] == 'B')
+			p += 2;
+	}
+	if (*p)
+		return -EINVAL;
+	if (over || (shift && v > (UINT64_MAX >> shift)))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		unsigned int d = (unsigned int)(*s - '0');
+
+		if (v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (*s)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+const char *fmt_size(uint64_t bytes, char *buf)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)bytes;
+	int i = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, 32, "%llu B", (unsigned long long)bytes);
+		return buf;
+	}
+	while (v >= 1024 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, 32, "%.1f %s", v, unit[i]);
+	return buf;
+}
+
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		off += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = read(fd, (char *)buf + done, len - done);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!r)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+int cli_open(const char *path, struct udax_dev **dev)
+{
+	int rc = udax_open(path, 0, dev);
+
+	if (rc == -EOPNOTSUPP) {
+		cli_err(path, "not a udax device (an emulated image, a DAX file, /dev/pmemN or /dev/daxX.Y)");
+		return EXIT_FAIL;
+	}
+	if (rc == -EINVAL) {
+		cli_err(path, "corrupt device image");
+		return EXIT_FAIL;
+	}
+	if (rc)
+		return cli_errno(path, rc);
+	return EXIT_OK;
+}
+
+int cli_check_range(struct udax_dev *dev, const char *path, uint64_t off,
+		    uint64_t len)
+{
+	uint64_t size = udax_size(dev);
+
+	if (off > size || len > size - off)
+		return cli_usage_err(path,
+			"range %llu+%llu is past the end of the device (%llu bytes)",
+			(unsigned long long)off, (unsigned long long)len,
+			(unsigned long long)size);
+	return EXIT_OK;
+}
+
+long cli_badblocks(struct udax_dev *dev, struct udax_range **out)
+{
+	struct udax_range *r = NULL;
+	long n = udax_badblocks(dev, NULL, 0);
+
+	/* The list may grow between the calls: retry until it fits. */
+	while (n >= 0) {
+		struct udax_range *t = realloc(r, ((size_t)n + 1) * sizeof(*r));
+		long m;
+
+		if (!t) {
+			free(r);
+			return -ENOMEM;
+		}
+		r = t;
+		m = udax_badblocks(dev, r, (size_t)n + 1);
+		if (m >= 0 && m <= n + 1) {
+			*out = r;
+			return m;
+		}
+		n = m;
+	}
+	free(r);
+	return n;
+}
+
+static void log_stderr(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "udax %s: libudax: %s%s\n", cli_cmd ? cli_cmd : "",
+		level <= UDAX_LOG_ERR ? "error: " : "", msg);
+}
+
+void cli_log_to_stderr(void)
+{
+	udax_set_log(log_stderr, NULL, UDAX_LOG_DEBUG);
+}

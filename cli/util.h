@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* udax(1) helpers: exit codes, error messages, numbers, whole-buffer I/O. */
+#ifndef UDAX_CLI_UTIL_H
+#define UDAX_CLI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct udax_dev;
+struct udax_range;
+
+/* Exit status, as udax(1) documents it. */
+enum {
+	EXIT_OK = 0,		/* success */
+	EXIT_FAIL = 1,		/* runtime error: I/O, refused by failfast, device gone */
+	EXIT_USAGE = 2,		/* usage error: nothing was touched */
+	EXIT_PARTIAL = 3,	/* finished, but some data could not be read */
+};
+
+/* The running command's name, for "udax <cmd>: <what>: <reason>". */
+extern const char *cli_cmd;
+/* --verbose was given. */
+extern bool cli_verbose;
+/* Suppress error messages (the argument fuzzer). */
+extern bool cli_quiet;
+
+/* "udax <cmd>: <what>: <reason>" on stderr. */
+void cli_err(const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Same, with strerror(-@err) as the reason; returns EXIT_FAIL. */
+int cli_errno(const char *what, int err);
+/* A usage error; returns EXIT_USAGE. */
+int cli_usage_err(const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Detail on stderr only with --verbose. */
+void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A size or offset: decimal or 0x hex, optionally followed by a binary
+ * multiplier K, M, G or T (either case, optionally "iB": 4K = 4KiB = 4096).
+ * Return: 0, -EINVAL (not a number), -ERANGE (does not fit in 64 bits).
+ */
+int parse_size(const char *s, uint64_t *out);
+/* A non-negative decimal integer no larger than @max. */
+int parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* "12.0 MiB" (or "512 B"); @buf holds at least 32 bytes. */
+const char *fmt_size(uint64_t bytes, char *buf);
+
+/* Seconds since an arbitrary start (CLOCK_MONOTONIC). */
+double now_seconds(void);
+
+/* Whole-buffer I/O that retries short counts and EINTR; -errno on error. */
+int write_full(int fd, const void *buf, size_t len);
+int pwrite_full(int fd, const void *buf, size_t len, off_t off);
+/* Reads until @len bytes or end of file; returns the count or -errno. */
+ssize_t read_full(int fd, void *buf, size_t len);
+
+/* udax_open() with an error message: EXIT_OK or EXIT_FAIL. */
+int cli_open(const char *path, struct udax_dev **dev);
+/* Check [@off, @off + @len) lies in the device: EXIT_OK or EXIT_USAGE. */
+int cli_check_range(struct udax_dev *dev, const char *path, uint64_t off,
+		    uint64_t len);
+/* The whole known list (malloc'd, in bytes): count, or -errno. */
+long cli_badblocks(struct udax_dev *dev, struct udax_range **out);
+/* Route libudax's log to stderr (--verbose). */
+void cli_log_to_stderr(void);
+
+#endif /* UDAX_CLI_UTIL_H */

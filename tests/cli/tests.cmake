@@ -1,0 +1,47 @@
+# CLI tests: `set -eu` bash scripts on emulated images, jq-checked; and the
+# corpora of the CLI's fuzz targets, replayed.  Included by
+# tests/CMakeLists.txt when the CLI is built.
+find_program(UDAX_BASH bash REQUIRED)
+
+set(UDAX_CLI_TESTS
+  commands
+  exit-codes
+  usage
+  read-write
+  rescue-matrix
+  rescue-map
+  rescue-resume
+  help
+)
+foreach(t ${UDAX_CLI_TESTS})
+  add_test(NAME cli/${t}
+    COMMAND ${UDAX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/${t}.sh
+            $<TARGET_FILE:udax-cli> ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+  set_tests_properties(cli/${t} PROPERTIES LABELS cli TIMEOUT 300 SKIP_RETURN_CODE 77)
+endforeach()
+# The kill test wants a quiet machine: do not run it beside the others.
+set_tests_properties(cli/rescue-resume PROPERTIES RUN_SERIAL ON)
+
+# Fuzz targets of the CLI's parsers, linked with the real CLI objects
+# (main.c without main()).  tests/fuzz/replay.c feeds them their corpus.
+set(UDAX_CLI_FUZZ_REPLAY ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay.c)
+if(NOT EXISTS ${UDAX_CLI_FUZZ_REPLAY})
+  set(UDAX_CLI_FUZZ_REPLAY ${CMAKE_CURRENT_SOURCE_DIR}/cli/fuzz-replay.c)
+endif()
+foreach(t cli-size cli-mapfile cli-args)
+  add_executable(fuzz-replay-${t} ${UDAX_CLI_FUZZ_REPLAY}
+    fuzz/${t}.c ${PROJECT_SOURCE_DIR}/cli/main.c)
+  target_compile_definitions(fuzz-replay-${t} PRIVATE UDAX_CLI_NO_MAIN)
+  target_link_libraries(fuzz-replay-${t} PRIVATE udax_cli_obj)
+  add_test(NAME fuzz/${t}
+    COMMAND fuzz-replay-${t} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${t})
+  set_tests_properties(fuzz/${t} PROPERTIES LABELS "cli;fuzz" TIMEOUT 300)
+
+  if(UDAX_BUILD_FUZZERS AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+    add_executable(fuzz-${t} fuzz/${t}.c ${PROJECT_SOURCE_DIR}/cli/main.c)
+    target_compile_definitions(fuzz-${t} PRIVATE UDAX_CLI_NO_MAIN)
+    target_compile_options(fuzz-${t} PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz-${t} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(fuzz-${t} PRIVATE udax_cli_obj)
+  endif()
+endforeach()
