@@ -53,7 +53,8 @@ struct emul {
 	char *map;			/* header page + data */
 	struct emul_header *hdr;
 	char *state_path;
-	uint64_t gen;			/* the state our lists reflect */
+	uint64_t gen;			/* the state our lists reflect; written
+				 * under dev->lock, read without it */
 	struct udax_bb *media;		/* media poison, sectors */
 	int slot;			/* mcsafe.c poison map */
 };
@@ -317,7 +318,7 @@ static int state_load(struct udax_dev *dev)
 	if (!rc)
 		rc = protect_pages(dev, 0, dev->nr_pages);
 	if (!rc)
-		e->gen = gen;
+		__atomic_store_n(&e->gen, gen, __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -335,7 +336,8 @@ static int emul_refresh(struct udax_dev *dev)
 	for (i = 0; i < n; i++)
 		emul_memory_failure(dev, touched[i]);
 
-	if (udax__likely(__atomic_load_n(&e->hdr->gen, __ATOMIC_ACQUIRE) == e->gen))
+	if (udax__likely(__atomic_load_n(&e->hdr->gen, __ATOMIC_ACQUIRE) ==
+			 __atomic_load_n(&e->gen, __ATOMIC_RELAXED)))
 		return 0;
 	pthread_mutex_lock(&dev->lock);
 	if (__atomic_load_n(&e->hdr->gen, __ATOMIC_ACQUIRE) != e->gen)
@@ -379,12 +381,13 @@ static int emul_state_commit(struct udax_dev *dev, bool changed)
 	int rc = 0;
 
 	if (changed) {
+		uint64_t gen;
+
 		rc = state_save(e->state_path, dev->bb, e->media);
 		/* Even if saving failed, our lists changed: make everyone
 		 * (ourselves included) reload what is on disk. */
-		e->gen = __atomic_add_fetch(&e->hdr->gen, 1, __ATOMIC_RELEASE);
-		if (rc)
-			e->gen--;
+		gen = __atomic_add_fetch(&e->hdr->gen, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&e->gen, rc ? gen - 1 : gen, __ATOMIC_RELAXED);
 	}
 	file_lock(e->fd, F_UNLCK);
 	pthread_mutex_unlock(&dev->lock);
