@@ -113,6 +113,7 @@
 #include "private.h"
 
 #define BB_PAGE		4096
+#define BB_HUGE		(2u << 20)
 #define BB_HDR		64
 
 struct bb_rng {
@@ -368,6 +369,11 @@ static struct bb_arr *bb_arr_alloc(size_t cap)
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED)
 		return NULL;
+	/* Lookups probe big tables at random: with 4 KiB pages most levels
+	 * of the descent also miss the TLB.  Only written 2 MiB regions
+	 * become resident, so this costs at most 2 MiB past the data. */
+	if (bytes >= BB_HUGE)
+		madvise(a, bytes, MADV_HUGEPAGE);
 	/* Use the page rounding: it is mapped anyway. */
 	cap = (bytes - BB_HDR) / per - 1;
 	st(&a->cap, cap);
