@@ -31,50 +31,6 @@ static int rw_check(struct cli_args *a)
 	return EXIT_OK;
 }
 
-/* First known-bad byte in [off, off + len), or UINT64_MAX. */
-static uint64_t first_known_bad(struct udax_dev *dev, uint64_t off, uint64_t len)
-{
-	struct udax_range *bb = NULL;
-	uint64_t at = UINT64_MAX;
-	long n = cli_badblocks(dev, &bb);
-
-	for (long i = 0; i < n; i++) {
-		if (bb[i].off + bb[i].len <= off)
-			continue;
-		if (bb[i].off < off + len)
-			at = bb[i].off > off ? bb[i].off : off;
-		break;
-	}
-	free(bb);
-	return at;
-}
-
-/* Failfast over the whole range before any byte is written. */
-static int failfast_check(struct udax_dev *dev, const char *path,
-			  uint64_t off, uint64_t len)
-{
-	uint64_t pg = off / UDAX_PAGE_SIZE;
-	uint64_t end = (off + len + UDAX_PAGE_SIZE - 1) / UDAX_PAGE_SIZE;
-
-	while (pg < end) {
-		long want = end - pg > (1u << 20) ? (1l << 20) : (long)(end - pg);
-		void *kaddr = NULL;
-		long n = udax_direct_access(dev, pg, want, &kaddr, NULL);
-
-		if (n == -EIO) {
-			uint64_t at = first_known_bad(dev, off, len);
-
-			cli_err(path, "known poison at offset %llu: refused (failfast; --mode recovery reads up to it)",
-				(unsigned long long)(at == UINT64_MAX ? pg * UDAX_PAGE_SIZE : at));
-			return EXIT_FAIL;
-		}
-		if (n <= 0)
-			return cli_errno(path, n ? (int)n : -EIO);
-		pg += (uint64_t)n;
-	}
-	return EXIT_OK;
-}
-
 static int read_run(struct cli_args *a)
 {
 	const char *path = a->pos[0];
@@ -92,7 +48,8 @@ static int read_run(struct cli_args *a)
 	if (rc)
 		goto out;
 	if (!recovery) {
-		rc = failfast_check(dev, path, a->offset, len);
+		rc = cli_failfast_check(dev, path, a->offset, len,
+					"failfast; --mode recovery reads up to it");
 		if (rc)
 			goto out;
 	}

@@ -88,30 +88,6 @@ static size_t copy_chunk(struct udax_dev *dev, int mode, uint64_t pos,
 	return done;
 }
 
-/* Known poison in [off, off + len): refuse before writing anything. */
-static int failfast_check(struct udax_dev *dev, const char *path,
-			  uint64_t off, uint64_t len)
-{
-	uint64_t pg = off / UDAX_PAGE_SIZE;
-	uint64_t end = (off + len + UDAX_PAGE_SIZE - 1) / UDAX_PAGE_SIZE;
-
-	while (pg < end) {
-		long want = end - pg > (1u << 20) ? (1l << 20) : (long)(end - pg);
-		void *kaddr = NULL;
-		long n = udax_direct_access(dev, pg, want, &kaddr, NULL);
-
-		if (n == -EIO) {
-			cli_err(path, "known poison in pages %llu-%llu: refused (failfast never clears poison)",
-				(unsigned long long)pg, (unsigned long long)(pg + (uint64_t)want - 1));
-			return EXIT_FAIL;
-		}
-		if (n <= 0)
-			return cli_errno(path, n ? (int)n : -EIO);
-		pg += (uint64_t)n;
-	}
-	return EXIT_OK;
-}
-
 static int write_run(struct cli_args *a)
 {
 	const char *path = a->pos[0];
@@ -151,7 +127,8 @@ static int write_run(struct cli_args *a)
 	if (!have_len)
 		len = size - a->offset;
 	if (a->mode == UDAX_OP_FAILFAST && have_len) {
-		rc = failfast_check(dev, path, a->offset, len);
+		rc = cli_failfast_check(dev, path, a->offset, len,
+					"failfast never clears poison");
 		if (rc)
 			goto out;
 	}

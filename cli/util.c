@@ -294,3 +294,47 @@ void cli_log_to_stderr(void)
 {
 	udax_set_log(log_stderr, NULL, UDAX_LOG_DEBUG);
 }
+
+/* First known-bad byte in [off, off + len), or UINT64_MAX. */
+static uint64_t first_known_bad(struct udax_dev *dev, uint64_t off, uint64_t len)
+{
+	struct udax_range *bb = NULL;
+	uint64_t at = UINT64_MAX;
+	long n = cli_badblocks(dev, &bb);
+
+	for (long i = 0; i < n; i++) {
+		if (bb[i].off + bb[i].len <= off)
+			continue;
+		if (bb[i].off < off + len)
+			at = bb[i].off > off ? bb[i].off : off;
+		break;
+	}
+	free(bb);
+	return at;
+}
+
+int cli_failfast_check(struct udax_dev *dev, const char *path, uint64_t off,
+		       uint64_t len, const char *why)
+{
+	uint64_t pg = off / UDAX_PAGE_SIZE;
+	uint64_t end = (off + len + UDAX_PAGE_SIZE - 1) / UDAX_PAGE_SIZE;
+
+	while (pg < end) {
+		long want = end - pg > (1u << 20) ? (1l << 20) : (long)(end - pg);
+		void *kaddr = NULL;
+		long n = udax_direct_access(dev, pg, want, &kaddr, NULL);
+
+		if (n == -EIO) {
+			uint64_t at = first_known_bad(dev, off, len);
+
+			cli_err(path, "known poison at offset %llu: refused (%s)",
+				(unsigned long long)(at == UINT64_MAX ? pg * UDAX_PAGE_SIZE : at),
+				why);
+			return EXIT_FAIL;
+		}
+		if (n <= 0)
+			return cli_errno(path, n ? (int)n : -EIO);
+		pg += (uint64_t)n;
+	}
+	return EXIT_OK;
+}

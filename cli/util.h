@@ -64,6 +64,14 @@ int cli_check_range(struct udax_dev *dev, const char *path, uint64_t off,
 		    uint64_t len);
 /* The whole known list (malloc'd, in bytes): count, or -errno. */
 long cli_badblocks(struct udax_dev *dev, struct udax_range **out);
+
+/*
+ * Failfast over [off, off + len) before any byte moves: EXIT_OK, or an
+ * error printed as "known poison at offset N: refused (@why)" and
+ * EXIT_FAIL, or the exit code of another error.
+ */
+int cli_failfast_check(struct udax_dev *dev, const char *path, uint64_t off,
+		       uint64_t len, const char *why);
 /* Route libudax's log to stderr (--verbose). */
 void cli_log_to_stderr(void);
 

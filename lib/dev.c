@@ -176,22 +176,27 @@ long udax_direct_access(struct udax_dev *dev, uint64_t pgoff, long nr_pages,
 }
 
 /*
- * Resolve @addr (maybe tagged) for a copy of @bytes: the plain address, the
- * byte offset into the device, and @bytes clamped to the device's end.
- * Returns false for an address outside the device.
+ * The start of both copies: a live device, and @addr (maybe tagged)
+ * resolved to the plain address *p and the device offset *off, with
+ * *bytes clamped to the iterator and to the device's end.  False when there
+ * is nothing to copy: dead device, bad arguments, an address outside it.
  */
-static bool dev_span(const struct udax_dev *dev, const void *addr,
-		     size_t *bytes, char **p, uint64_t *off)
+static bool copy_begin(struct udax_dev *dev, const void *addr, size_t *bytes,
+		       const struct udax_iter *it, char **p, uint64_t *off)
 {
 	char *a = udax_kaddr_untag(addr);
 
+	if (!it || dev_enter(dev))
+		return false;
 	if (a < dev->base || a >= dev->base + dev->size)
 		return false;
 	*p = a;
 	*off = (uint64_t)(a - dev->base);
+	if (*bytes > it->count)
+		*bytes = it->count;
 	if (*bytes > dev->size - *off)
 		*bytes = dev->size - *off;
-	return true;
+	return *bytes > 0;
 }
 
 /* Bytes from @off (< size) before the first page with a known-bad sector
@@ -217,11 +222,7 @@ size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 	uint64_t off;
 	char *p;
 
-	if (!it || dev_enter(dev))
-		return 0;
-	if (bytes > it->count)
-		bytes = it->count;
-	if (!bytes || !dev_span(dev, addr, &bytes, &p, &off))
+	if (!copy_begin(dev, addr, &bytes, it, &p, &off))
 		return 0;
 	bytes = known_good_prefix(dev, off, bytes);
 	if (!bytes)
@@ -245,11 +246,7 @@ size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 	size_t good;
 	char *p;
 
-	if (!it || dev_enter(dev))
-		return 0;
-	if (bytes > it->count)
-		bytes = it->count;
-	if (!bytes || !dev_span(dev, addr, &bytes, &p, &off))
+	if (!copy_begin(dev, addr, &bytes, it, &p, &off))
 		return 0;
 	good = known_good_prefix(dev, off, bytes);
 	if (udax_kaddr_mode(addr) == UDAX_OP_FAILFAST)
