@@ -50,6 +50,7 @@
 
 #include <udax/udax.h>
 #include "private.h"
+#include "backends/emul.h"
 #include "linux-badblocks.h"
 
 #ifdef UDAX_BENCH_HAVE_PMEM
@@ -1851,7 +1852,8 @@ static void part_fig(const char *what, const double *v, int np, uint64_t n,
 
 static void bench_parts(void)
 {
-	int np = cfg.pairs, slot;
+	int np = cfg.pairs, wake = 0;
+	struct emul_map *em;
 	uint64_t n = cfg.quick ? 200000 : 2000000;
 	double *v = calloc((size_t)np, sizeof(double));
 	double *w = calloc((size_t)np, sizeof(double));
@@ -1867,18 +1869,20 @@ static void bench_parts(void)
 	if (!v || !w || !r || !m || udax__bb_new(&bb))
 		abort();
 	pin_to(0);
-	slot = udax__poison_map_register(m, 2 * UDAX_PAGE_SIZE);
+	if (udax__emul_map_register(m, 2 * UDAX_PAGE_SIZE, PROT_READ | PROT_WRITE,
+				    bb, &wake, &em))
+		abort();
 	for (int p = -cfg.warmup; p < np; p++) {
 		double t;
 
-		PART_LOOP(t, n, acc += udax__poison_map_drain(slot, pages, 16);
+		PART_LOOP(t, n, acc += udax__emul_map_drain(em, pages, 16);
 			  __asm__ volatile("" : "+r"(acc)));
 		if (p >= 0)
 			v[p] = t;
 	}
 	part_fig("udax__poison_map_drain (nothing pending)", v, np, n,
-		 "emul_refresh() runs it at the start of every udax call");
-	udax__poison_map_unregister(slot);
+		 "udax__emul_map_drain(): the emulated device's load_known runs it");
+	udax__emul_map_unregister(em);
 
 	for (int p = -cfg.warmup; p < np; p++) {
 		double t;

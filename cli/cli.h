@@ -69,9 +69,12 @@ extern const struct cli_cmd cmd_create, cmd_info, cmd_badblocks, cmd_inject,
 	cmd_clear, cmd_scrub, cmd_read, cmd_write, cmd_rescue, cmd_help,
 	cmd_version;
 
-/* main.c: the command table. */
+/* commands.c: the command table. */
 extern const struct cli_cmd *const cli_commands[];
 const struct cli_cmd *cli_find(const char *name);
+/* The manual page of @cmd (of udax when NULL), or the usage if man cannot
+ * show it.  Returns EXIT_OK. */
+int cli_show_help(const struct cli_cmd *cmd);
 
 /*
  * Parse a whole command line (argv[0] is "udax"): global options, the

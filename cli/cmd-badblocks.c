@@ -48,7 +48,7 @@ static int badblocks_run(struct cli_args *a)
 	struct udax_dev *dev;
 	int rc;
 
-	rc = cli_open(path, &dev);
+	rc = cli_open(path, CLI_OPEN_READ, &dev);
 	if (rc)
 		return rc;
 	if (a->json) {

@@ -19,7 +19,7 @@ static int info_run(struct cli_args *a)
 	long n;
 	int rc;
 
-	rc = cli_open(path, &dev);
+	rc = cli_open(path, CLI_OPEN_READ, &dev);
 	if (rc)
 		return rc;
 	n = cli_badblocks(dev, &bb);

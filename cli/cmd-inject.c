@@ -20,7 +20,7 @@ static int inject_run(struct cli_args *a)
 	struct udax_dev *dev;
 	int rc;
 
-	rc = cli_open(path, &dev);
+	rc = cli_open(path, 0, &dev);
 	if (rc)
 		return rc;
 	rc = cli_check_range(dev, path, a->offset, (n - 1) * a->stride + a->length);

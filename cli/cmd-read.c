@@ -35,23 +35,26 @@ static int read_run(struct cli_args *a)
 {
 	const char *path = a->pos[0];
 	const char *out = a->output && strcmp(a->output, "-") ? a->output : NULL;
-	bool recovery = a->mode == UDAX_OP_RECOVERY;
-	uint64_t done = 0, len = a->length;
+	int mode = a->mode == UDAX_OP_RECOVERY ? UDAX_OP_RECOVERY : UDAX_OP_FAILFAST;
+	uint64_t done = 0, len = a->length, at;
 	struct udax_dev *dev;
 	char *buf = NULL;
 	int rc, fd = 1;
 
-	rc = cli_open(path, &dev);
+	rc = cli_open(path, CLI_OPEN_READ, &dev);
 	if (rc)
 		return rc;
 	rc = cli_check_range(dev, path, a->offset, len);
 	if (rc)
 		goto out;
-	if (!recovery) {
-		rc = cli_failfast_check(dev, path, a->offset, len,
-					"failfast; --mode recovery reads up to it");
-		if (rc)
-			goto out;
+	/* Failfast refuses the whole range before a byte is written out. */
+	at = mode == UDAX_OP_FAILFAST ? cli_first_known_bad(dev, a->offset, len)
+				      : UINT64_MAX;
+	if (at != UINT64_MAX) {
+		cli_err(path, "known poison at offset %llu: refused (failfast; --mode recovery reads up to it)",
+			(unsigned long long)at);
+		rc = EXIT_FAIL;
+		goto out;
 	}
 	buf = malloc(CHUNK);
 	if (!buf) {
@@ -69,55 +72,36 @@ static int read_run(struct cli_args *a)
 
 	while (done < len) {
 		uint64_t pos = a->offset + done;
-		uint64_t pg = pos / UDAX_PAGE_SIZE;
-		size_t in_page = pos % UDAX_PAGE_SIZE, chunk, c;
-		void *kaddr = recovery ? (void *)UDAX_OP_RECOVERY : NULL;
-		struct udax_iter it;
-		struct iovec iov;
-		long n;
+		size_t chunk = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
+		ssize_t c = udax_read(dev, buf, chunk, pos, mode);
 
-		chunk = len - done < CHUNK - in_page ? (size_t)(len - done) : CHUNK - in_page;
-		n = udax_direct_access(dev, pg, (long)((in_page + chunk + UDAX_PAGE_SIZE - 1) /
-						      UDAX_PAGE_SIZE), &kaddr, NULL);
-		if (n == -EIO && !recovery) {
-			/* Known since the check: another process found it. */
-			cli_err(path, "known poison at offset %llu: refused (failfast); %llu bytes written before it",
-				(unsigned long long)pos, (unsigned long long)done);
-			rc = EXIT_FAIL;
-			break;
-		}
-		if (n <= 0) {
-			rc = cli_errno(path, n ? (int)n : -EIO);
-			break;
-		}
-		if (chunk > (size_t)n * UDAX_PAGE_SIZE - in_page)
-			chunk = (size_t)n * UDAX_PAGE_SIZE - in_page;
-		iov.iov_base = buf;
-		iov.iov_len = chunk;
-		udax_iter_init(&it, &iov, 1, chunk);
-		c = udax_copy_to_iter(dev, pg, (char *)kaddr + in_page, chunk, &it);
-		if (c) {
-			int err = write_full(fd, buf, c);
+		if (c > 0) {
+			int err = write_full(fd, buf, (size_t)c);
 
 			if (err) {
 				rc = cli_errno(out ? out : "stdout", err);
 				break;
 			}
+			done += (uint64_t)c;
+			if ((size_t)c == chunk)
+				continue;
 		}
-		done += c;
-		if (c == chunk)
-			continue;
-		if (!udax_alive(dev)) {
-			rc = cli_errno(path, -ENXIO);
+		if (c < 0 && c != -EIO) {
+			rc = cli_errno(path, (int)c);
 			break;
 		}
-		if (recovery) {
+		/* Poison: in failfast found now (it was latent), in recovery
+		 * where the readable prefix ends. */
+		at = c < 0 ? pos : pos + (uint64_t)c;
+		if (mode == UDAX_OP_RECOVERY) {
 			cli_err(path, "poison at offset %llu: wrote the %llu readable bytes before it",
-				(unsigned long long)(pos + c), (unsigned long long)done);
+				(unsigned long long)at, (unsigned long long)done);
 			rc = EXIT_PARTIAL;
 		} else {
+			at = cli_first_known_bad(dev, pos, chunk);
 			cli_err(path, "poison found at offset %llu (it was latent; now known): refused (failfast); %llu bytes written before it",
-				(unsigned long long)(pos + c), (unsigned long long)done);
+				(unsigned long long)(at == UINT64_MAX ? pos : at),
+				(unsigned long long)done);
 			rc = EXIT_FAIL;
 		}
 		break;

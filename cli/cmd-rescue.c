@@ -186,7 +186,7 @@ static int rescue_run(struct cli_args *a)
 		}
 	}
 
-	rc = cli_open(dpath, &dev);
+	rc = cli_open(dpath, CLI_OPEN_READ, &dev);
 	if (rc)
 		goto out;
 	size = udax_size(dev);

@@ -44,11 +44,12 @@ static int scrub_run(struct cli_args *a)
 	const char *path = a->pos[0];
 	struct udax_range *before = NULL, *after = NULL, *found = NULL;
 	struct udax_dev *dev;
-	long nb, na, sectors;
+	long nb, na;
+	int64_t bytes, sectors;
 	size_t nf = 0;
 	int rc;
 
-	rc = cli_open(path, &dev);
+	rc = cli_open(path, 0, &dev);
 	if (rc)
 		return rc;
 	nb = cli_badblocks(dev, &before);
@@ -56,13 +57,14 @@ static int scrub_run(struct cli_args *a)
 		rc = cli_errno(path, (int)nb);
 		goto out;
 	}
-	sectors = udax_scrub(dev);
-	if (sectors < 0) {
-		if (sectors == -EOPNOTSUPP)
+	bytes = udax_scrub(dev);
+	if (bytes < 0) {
+		if (bytes == -EOPNOTSUPP)
 			cli_err(path, "this backend cannot scrub (use ndctl start-scrub)");
-		rc = sectors == -EOPNOTSUPP ? EXIT_FAIL : cli_errno(path, (int)sectors);
+		rc = bytes == -EOPNOTSUPP ? EXIT_FAIL : cli_errno(path, (int)bytes);
 		goto out;
 	}
+	sectors = bytes / UDAX_SECTOR_SIZE;
 	na = cli_badblocks(dev, &after);
 	if (na < 0) {
 		rc = cli_errno(path, (int)na);
@@ -87,7 +89,7 @@ static int scrub_run(struct cli_args *a)
 		json_add(o, "badblocks", json_ranges(after, (size_t)na));
 		rc = json_print(o);
 	} else {
-		printf("%ld new bad sector%s in %zu range%s\n", sectors,
+		printf("%lld new bad sector%s in %zu range%s\n", (long long)sectors,
 		       sectors == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
 		for (size_t i = 0; i < nf; i++)
 			printf("  offset %llu length %llu (sector %llu count %llu)\n",

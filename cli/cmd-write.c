@@ -2,11 +2,11 @@
 /*
  * udax write DEV --offset O [--length L] [--mode failfast|recovery] [-i FILE]
  *
- * Default: udax_pwrite(), as a DAX file system writes: failfast, and on
+ * Default: as a DAX file system writes (udax_pwrite()): failfast, and on
  * poison the span again in recovery mode, so a write covering whole
- * poisoned pages clears them.  --mode failfast never clears poison: known
- * poison anywhere in the range refuses the whole write.  --mode recovery
- * maps in recovery mode from the start.
+ * poisoned pages clears them — the result of udax_write() in recovery
+ * mode.  --mode failfast never clears poison: known poison anywhere in the
+ * range refuses the whole write.  The data is synced at the end.
  *
  * Chunks end on page boundaries, so that a poisoned page is never split
  * between two calls (a split page could not be recovered).
@@ -35,59 +35,6 @@ static int write_check(struct cli_args *a)
 	return EXIT_OK;
 }
 
-/* One chunk through direct_access + copy_from_iter in @mode: bytes written. */
-static size_t copy_chunk(struct udax_dev *dev, int mode, uint64_t pos,
-			 const char *buf, size_t len, long *err)
-{
-	uint64_t pg = pos / UDAX_PAGE_SIZE;
-	size_t in_page = pos % UDAX_PAGE_SIZE, done = 0;
-
-	*err = 0;
-	while (done < len) {
-		void *kaddr = mode == UDAX_OP_RECOVERY ? (void *)UDAX_OP_RECOVERY : NULL;
-		size_t want = len - done, c;
-		struct udax_iter it;
-		struct iovec iov;
-		long n;
-
-		n = udax_direct_access(dev, pg, (long)((in_page + want + UDAX_PAGE_SIZE - 1) /
-						      UDAX_PAGE_SIZE), &kaddr, NULL);
-		if (n <= 0) {
-			*err = n ? n : -EIO;
-			return done;
-		}
-		if (want > (size_t)n * UDAX_PAGE_SIZE - in_page)
-			want = (size_t)n * UDAX_PAGE_SIZE - in_page;
-		iov.iov_base = (void *)(buf + done);
-		iov.iov_len = want;
-		udax_iter_init(&it, &iov, 1, want);
-		c = udax_copy_from_iter(dev, pg, (char *)kaddr + in_page, want, &it);
-		if (c < want && mode == UDAX_OP_RECOVERY && want > UDAX_PAGE_SIZE - in_page) {
-			/* Poison the mapping did not know of (latent), somewhere
-			 * in a span that is not one whole page: page by page. */
-			want = UDAX_PAGE_SIZE - in_page;
-			iov.iov_base = (void *)(buf + done);
-			iov.iov_len = want;
-			udax_iter_init(&it, &iov, 1, want);
-			kaddr = (void *)UDAX_OP_RECOVERY;
-			n = udax_direct_access(dev, pg, 1, &kaddr, NULL);
-			if (n <= 0) {
-				*err = n ? n : -EIO;
-				return done;
-			}
-			c = udax_copy_from_iter(dev, pg, (char *)kaddr + in_page, want, &it);
-		}
-		done += c;
-		if (c < want) {
-			*err = udax_alive(dev) ? -EIO : -ENXIO;
-			return done;
-		}
-		pg = (pos + done) / UDAX_PAGE_SIZE;
-		in_page = 0;
-	}
-	return done;
-}
-
 static int write_run(struct cli_args *a)
 {
 	const char *path = a->pos[0];
@@ -104,7 +51,7 @@ static int write_run(struct cli_args *a)
 		if (fd < 0)
 			return cli_errno(in, -errno);
 	}
-	rc = cli_open(path, &dev);
+	rc = cli_open(path, 0, &dev);
 	if (rc)
 		goto out;
 	size = udax_size(dev);
@@ -127,10 +74,14 @@ static int write_run(struct cli_args *a)
 	if (!have_len)
 		len = size - a->offset;
 	if (a->mode == UDAX_OP_FAILFAST && have_len) {
-		rc = cli_failfast_check(dev, path, a->offset, len,
-					"failfast never clears poison");
-		if (rc)
+		uint64_t at = cli_first_known_bad(dev, a->offset, len);
+
+		if (at != UINT64_MAX) {
+			cli_err(path, "known poison at offset %llu: refused (failfast never clears poison)",
+				(unsigned long long)at);
+			rc = EXIT_FAIL;
 			goto out;
+		}
 	}
 	buf = malloc(CHUNK);
 	if (!buf) {
@@ -142,8 +93,7 @@ static int write_run(struct cli_args *a)
 	while (done < len) {
 		uint64_t pos = a->offset + done;
 		size_t want = CHUNK - (size_t)(pos % UDAX_PAGE_SIZE), c;
-		ssize_t got;
-		long err = 0;
+		ssize_t got, w;
 
 		if (want > len - done)
 			want = (size_t)(len - done);
@@ -154,16 +104,14 @@ static int write_run(struct cli_args *a)
 		}
 		if (!got)
 			break;
-		if (a->mode == CLI_MODE_DEFAULT) {
-			ssize_t w = udax_pwrite(dev, buf, (size_t)got, pos);
-
-			c = w < 0 ? 0 : (size_t)w;
-			err = w < 0 ? w : (size_t)w < (size_t)got ? -EIO : 0;
-		} else {
-			c = copy_chunk(dev, a->mode, pos, buf, (size_t)got, &err);
-		}
+		w = udax_write(dev, buf, (size_t)got, pos,
+			       a->mode == UDAX_OP_FAILFAST ? UDAX_OP_FAILFAST
+							   : UDAX_OP_RECOVERY);
+		c = w > 0 ? (size_t)w : 0;
 		done += c;
-		if (err == -EIO) {
+		if (w >= 0 && (size_t)w == (size_t)got) {
+			/* fall through to the next chunk */
+		} else if (w >= 0 || w == -EIO) {
 			uint64_t at = pos + c;
 
 			if (a->mode == UDAX_OP_FAILFAST)
@@ -175,9 +123,14 @@ static int write_run(struct cli_args *a)
 					(unsigned long long)done);
 			rc = EXIT_FAIL;
 			break;
-		}
-		if (err) {
-			rc = cli_errno(path, (int)err);
+		} else if (w == -EOPNOTSUPP) {
+			cli_err(path, "poison at offset %llu: this device (%s) cannot clear it; %llu bytes written",
+				(unsigned long long)pos, udax_backend(dev),
+				(unsigned long long)done);
+			rc = EXIT_FAIL;
+			break;
+		} else {
+			rc = cli_errno(path, (int)w);
 			break;
 		}
 		if ((size_t)got < want)
@@ -195,6 +148,12 @@ static int write_run(struct cli_args *a)
 				(unsigned long long)done);
 			rc = EXIT_FAIL;
 		}
+	}
+	if (dev && done) {
+		int err = udax_sync(dev);
+
+		if (err && !rc)
+			rc = cli_errno(path, err);
 	}
 out:
 	free(buf);

@@ -1,183 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/*
- * udax: the command table (ndctl's ndctl.c), global options, help and
- * version.  Every command lives in cmd-<name>.c; args.c parses and checks
- * all arguments before a command runs.
- */
+/* udax(1): parse, then run one command (cli/commands.c has the table). */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <udax/udax.h>
 
 #include "cli.h"
 #include "util.h"
 
-#ifndef UDAX_CLI_VERSION
-#define UDAX_CLI_VERSION "0.0.0"
-#endif
-
-const struct cli_cmd *const cli_commands[] = {
-	&cmd_create, &cmd_info, &cmd_badblocks, &cmd_inject, &cmd_clear,
-	&cmd_scrub, &cmd_read, &cmd_write, &cmd_rescue, &cmd_help,
-	&cmd_version, NULL,
-};
-
-const struct cli_cmd *cli_find(const char *name)
-{
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_cmd *c = cli_commands[i];
-
-		if (!strcmp(c->name, name) || (c->alias && !strcmp(c->alias, name)))
-			return c;
-	}
-	return NULL;
-}
-
-void cli_print_usage(const struct cli_cmd *cmd)
-{
-	if (cmd) {
-		printf("usage: udax %s %s\n\n%s\n", cmd->name, cmd->synopsis,
-		       cmd->summary);
-		if (cmd->alias)
-			printf("Alias: udax %s.\n", cmd->alias);
-		printf("Every command takes -v/--verbose and -h/--help.\n"
-		       "See udax-%s(1).\n", cmd->name);
-		return;
-	}
-	printf("usage: udax [--verbose] COMMAND [ARGS]\n\nCommands:\n");
-	for (int i = 0; cli_commands[i]; i++)
-		printf("  %-10s %s\n", cli_commands[i]->name,
-		       cli_commands[i]->summary);
-	printf("\nSizes and offsets take K/M/G/T (binary) suffixes and 0x hex.\n"
-	       "Exit status: 0 success, 1 runtime error, 2 usage error (nothing\n"
-	       "touched), 3 finished but some data could not be read.\n"
-	       "See udax(1) and 'udax help COMMAND'.\n");
-}
-
-/* Run man with @args; quiet: no output at all (a probe).  Its exit status,
- * or -1 when man cannot run. */
-static int run_man(const char *const args[], bool quiet)
-{
-	pid_t pid;
-	int st;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		if (quiet) {
-			int fd = open("/dev/null", O_WRONLY);
-
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
-		}
-		execvp("man", (char *const *)args);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-/* The page in the build tree, when this udax runs from the build tree. */
-static bool build_page(const char *page, char *path, size_t size, bool *in_tree)
-{
-#if defined(UDAX_CLI_BUILD_DIR) && defined(UDAX_MAN_BUILD_DIR)
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	size_t dl = strlen(UDAX_CLI_BUILD_DIR);
-	struct stat st;
-
-	*in_tree = n > 0 && (size_t)n > dl && !strncmp(exe, UDAX_CLI_BUILD_DIR, dl) &&
-		   exe[dl] == '/' && !strchr(exe + dl + 1, '/');
-	snprintf(path, size, "%s/%s.1", UDAX_MAN_BUILD_DIR, page);
-	return !stat(path, &st) && S_ISREG(st.st_mode);
-#else
-	(void)page; (void)path; (void)size;
-	*in_tree = false;
-	return false;
-#endif
-}
-
-static int show_help(const struct cli_cmd *cmd)
-{
-	char page[64], path[PATH_MAX];
-	bool in_tree, have_local;
-
-	snprintf(page, sizeof(page), cmd ? "udax-%s" : "udax", cmd ? cmd->name : "");
-	have_local = build_page(page, path, sizeof(path), &in_tree);
-	if (have_local && in_tree) {
-		const char *args[] = { "man", "-l", path, NULL };
-
-		if (run_man(args, false) == 0)
-			return EXIT_OK;
-	} else {
-		const char *probe[] = { "man", "-w", page, NULL };
-		const char *args[] = { "man", page, NULL };
-		const char *local[] = { "man", "-l", path, NULL };
-
-		if (run_man(probe, true) == 0 && run_man(args, false) == 0)
-			return EXIT_OK;
-		if (have_local && run_man(local, false) == 0)
-			return EXIT_OK;
-	}
-	cli_print_usage(cmd);
-	return EXIT_OK;
-}
-
-static int help_check(struct cli_args *a)
-{
-	if (a->npos && !cli_find(a->pos[0]))
-		return cli_usage_err(a->pos[0], "unknown command: try 'udax help'");
-	return EXIT_OK;
-}
-
-static int help_run(struct cli_args *a)
-{
-	return show_help(a->npos ? cli_find(a->pos[0]) : NULL);
-}
-
-static const char *const help_pos[] = { "COMMAND" };
-
-const struct cli_cmd cmd_help = {
-	.name = "help",
-	.synopsis = "[COMMAND]",
-	.summary = "show the manual page of udax or of a command",
-	.pos_names = help_pos,
-	.min_pos = 0,
-	.max_pos = 1,
-	.check = help_check,
-	.run = help_run,
-};
-
-static int version_run(struct cli_args *a)
-{
-	(void)a;
-	printf("udax %s (libudax %s)\n", UDAX_CLI_VERSION, udax_version());
-	return EXIT_OK;
-}
-
-const struct cli_cmd cmd_version = {
-	.name = "version",
-	.synopsis = "",
-	.summary = "print the versions of udax and libudax",
-	.run = version_run,
-};
-
-#ifndef UDAX_CLI_NO_MAIN
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
@@ -187,10 +16,9 @@ int main(int argc, char **argv)
 	rc = cli_parse(argc, argv, &cmd, &a);
 	if (rc)
 		return rc;
-	if (cli_verbose)
-		cli_log_to_stderr();
+	cli_log_init();
 	if (a.help)
-		return show_help(cmd);
+		return cli_show_help(cmd);
 	rc = cmd->run(&a);
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_err("stdout", "%s", strerror(errno));
@@ -198,4 +26,3 @@ int main(int argc, char **argv)
 	}
 	return rc;
 }
-#endif

@@ -227,16 +227,33 @@ ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
-int cli_open(const char *path, struct udax_dev **dev)
-{
-	int rc = udax_open(path, 0, dev);
+/* The library's last error line, for messages that need its detail. */
+static char last_lib_err[512];
 
+int cli_open(const char *path, unsigned int flags, struct udax_dev **dev)
+{
+	int rc;
+
+	last_lib_err[0] = 0;
+	if (flags == CLI_OPEN_READ) {
+		/* Read-write where allowed, so that poison a read finds
+		 * stays known after this command; read-only otherwise. */
+		rc = udax_open(path, 0, dev);
+		if (rc == -EACCES || rc == -EPERM || rc == -EROFS) {
+			cli_info("%s: read-write refused (%s): opened read-only; poison found now is reported but not recorded",
+				 path, strerror(-rc));
+			rc = udax_open(path, UDAX_OPEN_RDONLY, dev);
+		}
+	} else {
+		rc = udax_open(path, flags, dev);
+	}
 	if (rc == -EOPNOTSUPP) {
 		cli_err(path, "not a udax device (an emulated image, a DAX file, /dev/pmemN or /dev/daxX.Y)");
 		return EXIT_FAIL;
 	}
-	if (rc == -EINVAL) {
-		cli_err(path, "corrupt device image");
+	if (rc == -EUCLEAN) {
+		cli_err(path, "corrupt device: %s",
+			last_lib_err[0] ? last_lib_err : "corrupt image or poison state");
 		return EXIT_FAIL;
 	}
 	if (rc)
@@ -283,20 +300,22 @@ long cli_badblocks(struct udax_dev *dev, struct udax_range **out)
 	return n;
 }
 
-static void log_stderr(void *arg, int level, const char *msg)
+static void log_cb(void *arg, int level, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "udax %s: libudax: %s%s\n", cli_cmd ? cli_cmd : "",
-		level <= UDAX_LOG_ERR ? "error: " : "", msg);
+	if (level <= UDAX_LOG_ERR)
+		snprintf(last_lib_err, sizeof(last_lib_err), "%s", msg);
+	if (cli_verbose && !cli_quiet)
+		fprintf(stderr, "udax %s: libudax: %s%s\n", cli_cmd ? cli_cmd : "",
+			level <= UDAX_LOG_ERR ? "error: " : "", msg);
 }
 
-void cli_log_to_stderr(void)
+void cli_log_init(void)
 {
-	udax_set_log(log_stderr, NULL, UDAX_LOG_DEBUG);
+	udax_set_log(log_cb, NULL, cli_verbose ? UDAX_LOG_DEBUG : UDAX_LOG_ERR);
 }
 
-/* First known-bad byte in [off, off + len), or UINT64_MAX. */
-static uint64_t first_known_bad(struct udax_dev *dev, uint64_t off, uint64_t len)
+uint64_t cli_first_known_bad(struct udax_dev *dev, uint64_t off, uint64_t len)
 {
 	struct udax_range *bb = NULL;
 	uint64_t at = UINT64_MAX;
@@ -311,30 +330,4 @@ static uint64_t first_known_bad(struct udax_dev *dev, uint64_t off, uint64_t len
 	}
 	free(bb);
 	return at;
-}
-
-int cli_failfast_check(struct udax_dev *dev, const char *path, uint64_t off,
-		       uint64_t len, const char *why)
-{
-	uint64_t pg = off / UDAX_PAGE_SIZE;
-	uint64_t end = (off + len + UDAX_PAGE_SIZE - 1) / UDAX_PAGE_SIZE;
-
-	while (pg < end) {
-		long want = end - pg > (1u << 20) ? (1l << 20) : (long)(end - pg);
-		void *kaddr = NULL;
-		long n = udax_direct_access(dev, pg, want, &kaddr, NULL);
-
-		if (n == -EIO) {
-			uint64_t at = first_known_bad(dev, off, len);
-
-			cli_err(path, "known poison at offset %llu: refused (%s)",
-				(unsigned long long)(at == UINT64_MAX ? pg * UDAX_PAGE_SIZE : at),
-				why);
-			return EXIT_FAIL;
-		}
-		if (n <= 0)
-			return cli_errno(path, n ? (int)n : -EIO);
-		pg += (uint64_t)n;
-	}
-	return EXIT_OK;
 }

@@ -57,22 +57,24 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 /* Reads until @len bytes or end of file; returns the count or -errno. */
 ssize_t read_full(int fd, void *buf, size_t len);
 
-/* udax_open() with an error message: EXIT_OK or EXIT_FAIL. */
-int cli_open(const char *path, struct udax_dev **dev);
+/* cli_open() flags of a command that only reads: read-write where the
+ * user may (poison the command finds is then recorded), else read-only. */
+#define CLI_OPEN_READ (1u << 31)
+
+/* udax_open() with an error message: EXIT_OK or EXIT_FAIL.  @flags:
+ * UDAX_OPEN_*, or CLI_OPEN_READ. */
+int cli_open(const char *path, unsigned int flags, struct udax_dev **dev);
 /* Check [@off, @off + @len) lies in the device: EXIT_OK or EXIT_USAGE. */
 int cli_check_range(struct udax_dev *dev, const char *path, uint64_t off,
 		    uint64_t len);
 /* The whole known list (malloc'd, in bytes): count, or -errno. */
 long cli_badblocks(struct udax_dev *dev, struct udax_range **out);
 
-/*
- * Failfast over [off, off + len) before any byte moves: EXIT_OK, or an
- * error printed as "known poison at offset N: refused (@why)" and
- * EXIT_FAIL, or the exit code of another error.
- */
-int cli_failfast_check(struct udax_dev *dev, const char *path, uint64_t off,
-		       uint64_t len, const char *why);
-/* Route libudax's log to stderr (--verbose). */
-void cli_log_to_stderr(void);
+/* First known-bad byte in [off, off + len), or UINT64_MAX.  Known poison
+ * makes whole pages unreadable: callers round to the page. */
+uint64_t cli_first_known_bad(struct udax_dev *dev, uint64_t off, uint64_t len);
+/* Send libudax's log to the error messages: its last error line is kept
+ * for them, and with --verbose every line goes to stderr. */
+void cli_log_init(void);
 
 #endif /* UDAX_CLI_UTIL_H */

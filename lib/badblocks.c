@@ -783,3 +783,23 @@ size_t udax__bb_format(const struct udax_range *r, size_t n, char *buf,
 		buf[total < size ? total : size - 1] = '\0';
 	return total;
 }
+
+int udax__bb_copy(const struct udax_bb *bb, struct udax_range **out, size_t *n)
+{
+	size_t cap = udax__bb_count(bb) + 16, total;
+	struct udax_range *r;
+
+	for (;;) {
+		r = malloc(cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		total = udax__bb_snapshot(bb, r, cap);
+		if (total <= cap)
+			break;
+		free(r);
+		cap = total + total / 4;	/* a writer grew it meanwhile */
+	}
+	*out = r;
+	*n = total;
+	return 0;
+}

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Devices: open/close, and the wrappers in front of each backend's ops that
- * own all policy, as Linux drivers/dax/super.c does: liveness (R9),
- * argument checks, the kaddr mode tags (R1), the known-list rules of
- * direct_access (R2), where copies must stop (R3, R4) and when a recovery
- * write may clear poison (R4, R5).  Backends only map, copy and clear.
+ * Devices: open (the probe table), close, and the wrappers in front of each
+ * backend's ops that own all policy, as Linux drivers/dax/super.c does:
+ * liveness, argument checks, the kaddr mode tags, the known list and its
+ * refresh, and the rules of direct_access and zeroing.  Moving bytes is
+ * io.c's.  The operation-mode rules are written down in docs/modes.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,14 @@
 #include <unistd.h>
 
 #include "private.h"
+
+const uint64_t udax__never;
+
+/* Asked in order; the first that says "mine" opens the device.  The
+ * emulated image goes first: its magic header is the surest probe. */
+static const struct udax_backend *const backends[] = {
+	&udax__emul_backend,
+};
 
 unsigned long udax_kaddr_mode(const void *kaddr)
 {
@@ -32,16 +40,110 @@ static void *kaddr_tag(void *addr, int mode)
 		? (void *)((uintptr_t)addr | UDAX__KADDR_TAG_MASK) : addr;
 }
 
-/* Every call starts here: a dead device is gone, and other processes'
- * poison changes become visible (R10). */
-static int dev_enter(struct udax_dev *dev)
+/* ---- the known list ------------------------------------------------------ */
+
+int udax__known_publish(struct udax_dev *dev, const struct udax_range *r,
+			size_t n, uint64_t version)
+{
+	struct udax_range *all = NULL, *c = NULL;
+	size_t nc = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&dev->publish_lock);
+	if (version < dev->published)
+		goto out;
+	if (udax__bb_count(dev->consumed)) {
+		rc = udax__bb_copy(dev->consumed, &c, &nc);
+		if (rc)
+			goto out;
+		all = malloc((n + nc) * sizeof(*all));
+		if (!all) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (n)
+			memcpy(all, r, n * sizeof(*r));
+		memcpy(all + n, c, nc * sizeof(*c));
+		r = all;
+		n += nc;
+	}
+	rc = udax__bb_assign(dev->bb, r, n);
+	if (!rc)
+		dev->published = version;
+out:
+	pthread_mutex_unlock(&dev->publish_lock);
+	free(all);
+	free(c);
+	return rc;
+}
+
+void udax__memory_failure(struct udax_dev *dev, uint64_t off, uint64_t len)
+{
+	uint64_t s = off / UDAX_SECTOR_SIZE;
+	uint64_t n = (off + len + UDAX_SECTOR_SIZE - 1) / UDAX_SECTOR_SIZE - s;
+
+	udax__dbg("poison consumed at %#llx+%#llx: now known",
+		  (unsigned long long)off, (unsigned long long)len);
+	if (dev->ops->memory_failure)
+		dev->ops->memory_failure(dev, off, len);
+	else
+		udax__consumed_add(dev, s, n);
+}
+
+void udax__consumed_add(struct udax_dev *dev, uint64_t s, uint64_t n)
+{
+	/*
+	 * Kept in two places: the consumed table survives every reload of
+	 * the device's own list (udax__known_publish() merges it back), the
+	 * known table makes it visible at once.  Under publish_lock, so that
+	 * a publication in flight cannot drop it.
+	 */
+	pthread_mutex_lock(&dev->publish_lock);
+	if (udax__bb_set(dev->consumed, s, n) || udax__bb_set(dev->bb, s, n))
+		udax__err("poison at sector %llu: out of memory recording it",
+			  (unsigned long long)s);
+	pthread_mutex_unlock(&dev->publish_lock);
+}
+
+uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,
+			      uint64_t n)
+{
+	uint64_t fb = udax__bb_first_bad(dev->bb, pgoff * UDAX_SECTORS_PER_PAGE,
+					 n * UDAX_SECTORS_PER_PAGE);
+
+	return fb == UINT64_MAX ? fb : fb / UDAX_SECTORS_PER_PAGE;
+}
+
+/* The known list moved (another process, the kernel): reload it.  A reader
+ * never waits here: if another thread is loading, this one goes on with
+ * the list as it is, which is consistent, if a moment old. */
+static int known_refresh(struct udax_dev *dev)
+{
+	int rc;
+
+	if (pthread_mutex_trylock(&dev->refresh_lock))
+		return 0;
+	rc = dev->ops->load_known(dev);
+	pthread_mutex_unlock(&dev->refresh_lock);
+	return rc;
+}
+
+/* Every call starts here: a dead device is gone, and changes to the known
+ * list made elsewhere become visible.  A few loads when nothing changed. */
+int udax__dev_enter(struct udax_dev *dev)
 {
 	if (udax__unlikely(!dev))
 		return -EINVAL;
 	if (udax__unlikely(!__atomic_load_n(&dev->alive, __ATOMIC_ACQUIRE)))
 		return -ENXIO;
-	return dev->ops->refresh ? dev->ops->refresh(dev) : 0;
+	if (udax__unlikely(__atomic_load_n(dev->known_src, __ATOMIC_ACQUIRE) !=
+			   __atomic_load_n(&dev->known_gen, __ATOMIC_RELAXED) ||
+			   __atomic_load_n(&dev->wake, __ATOMIC_RELAXED)))
+		return known_refresh(dev);
+	return 0;
 }
+
+/* ---- open and close ------------------------------------------------------ */
 
 int udax_create(const char *path, uint64_t size)
 {
@@ -50,52 +152,155 @@ int udax_create(const char *path, uint64_t size)
 	return udax__emul_create(path, size);
 }
 
-int udax_open(const char *path, unsigned int flags, struct udax_dev **out)
+/* Linux alloc_dax(): an ops table without a required op is a bug. */
+static bool ops_complete(const struct udax_ops *o)
+{
+	return o && o->name && o->direct_access && o->zero_page_range &&
+	       o->recovery_write && o->load_known && o->close;
+}
+
+static int dev_alloc(unsigned int flags, struct udax_dev **out)
+{
+	struct udax_dev *dev = calloc(1, sizeof(*dev));
+	int rc;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->flags = flags;
+	dev->known_src = &udax__never;
+	rc = udax__bb_new(&dev->bb);
+	if (!rc)
+		rc = udax__bb_new(&dev->consumed);
+	if (!rc && pthread_mutex_init(&dev->refresh_lock, NULL))
+		rc = -ENOMEM;
+	if (!rc && pthread_mutex_init(&dev->publish_lock, NULL)) {
+		pthread_mutex_destroy(&dev->refresh_lock);
+		rc = -ENOMEM;
+	}
+	if (rc) {
+		udax__bb_free(dev->consumed);
+		udax__bb_free(dev->bb);
+		free(dev);
+		return rc;
+	}
+	*out = dev;
+	return 0;
+}
+
+static void dev_free(struct udax_dev *dev)
+{
+	pthread_mutex_destroy(&dev->publish_lock);
+	pthread_mutex_destroy(&dev->refresh_lock);
+	udax__bb_free(dev->consumed);
+	udax__bb_free(dev->bb);
+	free(dev);
+}
+
+static int dev_open(const struct udax_backend *b, int fd, const char *path,
+		    unsigned int flags, struct udax_dev **out)
 {
 	struct udax_dev *dev;
+	int rc;
+
+	rc = dev_alloc(flags, &dev);
+	if (rc)
+		return rc;
+	rc = b->open(dev, fd, path);
+	if (rc)
+		goto err_free;	/* backends take the fd only on success */
+	if (!ops_complete(dev->ops) || !dev->size ||
+	    dev->size % UDAX_PAGE_SIZE) {
+		udax__err("%s: backend %s: incomplete ops or bad size", path,
+			  b->name);
+		dev->ops->close(dev);
+		rc = -EINVAL;
+		goto err_free;
+	}
+	dev->nr_pages = dev->size / UDAX_PAGE_SIZE;
+	__atomic_store_n(&dev->known_gen,
+			 ~__atomic_load_n(dev->known_src, __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELAXED);
+	rc = dev->ops->load_known(dev);
+	if (rc) {
+		dev->ops->close(dev);
+		goto err_free;
+	}
+	__atomic_store_n(&dev->alive, 1, __ATOMIC_RELEASE);
+	*out = dev;
+	return 0;
+
+err_free:
+	dev_free(dev);
+	return rc;
+}
+
+static int open_fd(const char *path, unsigned int flags, int *fd,
+		   struct stat *st)
+{
+	int rc;
+
+	*fd = open(path, (flags & UDAX_OPEN_RDONLY ? O_RDONLY : O_RDWR) |
+		   O_CLOEXEC);
+	if (*fd < 0) {
+		rc = -errno;
+		udax__err("%s: open: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(*fd, st)) {
+		rc = -errno;
+		close(*fd);
+		return rc;
+	}
+	return 0;
+}
+
+int udax_open(const char *path, unsigned int flags, struct udax_dev **out)
+{
 	struct stat st;
 	int fd, rc;
+	size_t i;
 
 	if (!path || !out || (flags & ~UDAX_OPEN_VALID))
 		return -EINVAL;
 	rc = udax__mcsafe_init();
 	if (rc)
 		return rc;
-
-	dev = calloc(1, sizeof(*dev));
-	if (!dev)
-		return -ENOMEM;
-	rc = pthread_mutex_init(&dev->lock, NULL);
+	rc = open_fd(path, flags, &fd, &st);
 	if (rc)
-		goto err_free;
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		udax__err("%s: open: %m", path);
-		goto err_mutex;
+		return rc;
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		rc = backends[i]->probe(fd, &st, path);
+		if (rc)
+			break;
 	}
-	if (fstat(fd, &st)) {
-		rc = -errno;
-		goto err_fd;
-	}
-	if (S_ISREG(st.st_mode))
-		rc = udax__emul_open(dev, path, fd);
-	else
+	if (rc > 0)
+		rc = dev_open(backends[i], fd, path, flags, out);
+	else if (!rc) {
+		udax__err("%s: not a device udax knows", path);
 		rc = -EOPNOTSUPP;
+	}
 	if (rc)
-		goto err_fd;	/* backends take the fd only on success */
+		close(fd);
+	return rc;
+}
 
-	dev->nr_pages = dev->size / UDAX_PAGE_SIZE;
-	__atomic_store_n(&dev->alive, 1, __ATOMIC_RELEASE);
-	*out = dev;
-	return 0;
+int udax__open_backend(const struct udax_backend *b, const char *path,
+		       unsigned int flags, struct udax_dev **out)
+{
+	struct stat st;
+	int fd, rc;
 
-err_fd:
-	close(fd);
-err_mutex:
-	pthread_mutex_destroy(&dev->lock);
-err_free:
-	free(dev);
+	if (!b || !path || !out || (flags & ~UDAX_OPEN_VALID))
+		return -EINVAL;
+	rc = udax__mcsafe_init();
+	if (rc)
+		return rc;
+	rc = open_fd(path, flags, &fd, &st);
+	if (rc)
+		return rc;
+	rc = dev_open(b, fd, path, flags, out);
+	if (rc)
+		close(fd);
 	return rc;
 }
 
@@ -104,8 +309,7 @@ void udax_close(struct udax_dev *dev)
 	if (!dev)
 		return;
 	dev->ops->close(dev);
-	pthread_mutex_destroy(&dev->lock);
-	free(dev);
+	dev_free(dev);
 }
 
 uint64_t udax_size(const struct udax_dev *dev)
@@ -129,15 +333,17 @@ void udax_kill(struct udax_dev *dev)
 		__atomic_store_n(&dev->alive, 0, __ATOMIC_RELEASE);
 }
 
+/* ---- direct_access and zeroing ------------------------------------------ */
+
 long udax_direct_access(struct udax_dev *dev, uint64_t pgoff, long nr_pages,
 			void **kaddr, uint64_t *pfn)
 {
 	int mode = UDAX_OP_FAILFAST;
-	uint64_t n, s0, fb;
+	uint64_t n, fb, s0;
 	void *addr;
 	int rc;
 
-	rc = dev_enter(dev);
+	rc = udax__dev_enter(dev);
 	if (rc)
 		return rc;
 	if (nr_pages < 0)
@@ -170,135 +376,101 @@ long udax_direct_access(struct udax_dev *dev, uint64_t pgoff, long nr_pages,
 	}
 
 	addr = dev->ops->direct_access(dev, pgoff, pfn);
-	if (kaddr)
+	if (kaddr) {
+		if (!addr)
+			return -EOPNOTSUPP;
 		*kaddr = kaddr_tag(addr, mode);
+	}
 	return (long)n;
 }
 
-/*
- * The start of both copies: a live device, and @addr (maybe tagged)
- * resolved to the plain address *p and the device offset *off, with
- * *bytes clamped to the iterator and to the device's end.  False when there
- * is nothing to copy: dead device, bad arguments, an address outside it.
- */
-static bool copy_begin(struct udax_dev *dev, const void *addr, size_t *bytes,
-		       const struct udax_iter *it, char **p, uint64_t *off)
+static int dev_writable(const struct udax_dev *dev)
 {
-	char *a = udax_kaddr_untag(addr);
-
-	if (!it || dev_enter(dev))
-		return false;
-	if (a < dev->base || a >= dev->base + dev->size)
-		return false;
-	*p = a;
-	*off = (uint64_t)(a - dev->base);
-	if (*bytes > it->count)
-		*bytes = it->count;
-	if (*bytes > dev->size - *off)
-		*bytes = dev->size - *off;
-	return *bytes > 0;
+	return dev->flags & UDAX_OPEN_RDONLY ? -EBADF : 0;
 }
 
-/* Bytes from @off (< size) before the first page with a known-bad sector
- * within [off, off + bytes); @bytes when there is none. */
-static size_t known_good_prefix(const struct udax_dev *dev, uint64_t off,
-				size_t bytes)
+int udax__zero_pages(struct udax_dev *dev, uint64_t pgoff, uint64_t n)
 {
-	uint64_t first = off >> UDAX_PAGE_SHIFT;
-	uint64_t last = (off + bytes - 1) >> UDAX_PAGE_SHIFT;
-	uint64_t fb, bad_off;
+	static const char zeros[UDAX_PAGE_SIZE];
+	uint64_t pg = pgoff, end = pgoff + n;
 
-	fb = udax__bb_first_bad(dev->bb, first * UDAX_SECTORS_PER_PAGE,
-				(last - first + 1) * UDAX_SECTORS_PER_PAGE);
-	if (udax__likely(fb == UINT64_MAX))
-		return bytes;
-	bad_off = fb / UDAX_SECTORS_PER_PAGE * UDAX_PAGE_SIZE;
-	return bad_off > off ? bad_off - off : 0;
-}
+	while (pg < end) {
+		uint64_t bad = udax__first_bad_page(dev, pg, end - pg);
+		uint64_t stop = bad == UINT64_MAX ? end : bad;
+		int err = 0;
 
-size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
-			 size_t bytes, struct udax_iter *it)
-{
-	uint64_t off;
-	char *p;
+		if (stop > pg) {
+			uint64_t len = (stop - pg) * UDAX_PAGE_SIZE;
+			size_t c = 0;
 
-	if (!copy_begin(dev, addr, &bytes, it, &p, &off))
-		return 0;
-	bytes = known_good_prefix(dev, off, bytes);
-	if (!bytes)
-		return 0;
-	return dev->ops->copy_to_iter ? dev->ops->copy_to_iter(dev, p, bytes, it)
-				      : udax__copy_mc_to_iter(dev, p, bytes, it);
-}
+			/* Clean pages: plain persistent zeros, 64 KiB at a
+			 * time so that no large buffer is needed. */
+			while (c < len && !err) {
+				size_t want = len - c < 65536 ? len - c : 65536;
+				static const char z64[65536];
+				size_t w = udax__io_write(dev, pg * UDAX_PAGE_SIZE + c,
+							  z64, want, &err);
 
-static size_t dev_write(struct udax_dev *dev, char *p, size_t bytes,
-			struct udax_iter *it)
-{
-	return dev->ops->copy_from_iter
-		? dev->ops->copy_from_iter(dev, p, bytes, it)
-		: udax__copy_mc_from_iter(dev, p, bytes, it);
-}
+				c += w;
+				if (w < want && !err)
+					break;	/* poison found: recover it */
+			}
+			if (err)
+				return err;
+			pg += c / UDAX_PAGE_SIZE;
+			if (pg < stop)
+				stop = pg;	/* found poison at pg */
+			else
+				continue;
+		}
+		{
+			ssize_t w = dev->ops->recovery_write(dev, pg * UDAX_PAGE_SIZE,
+							     zeros, UDAX_PAGE_SIZE);
 
-size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
-			   size_t bytes, struct udax_iter *it)
-{
-	uint64_t off, first, nr;
-	size_t good;
-	char *p;
-
-	if (!copy_begin(dev, addr, &bytes, it, &p, &off))
-		return 0;
-	good = known_good_prefix(dev, off, bytes);
-	if (udax_kaddr_mode(addr) == UDAX_OP_FAILFAST)
-		return good ? dev_write(dev, p, good, it) : 0;
-
-	first = off >> UDAX_PAGE_SHIFT;
-	nr = (off + bytes - 1) / UDAX_PAGE_SIZE - first + 1;
-	if (good == bytes && (!dev->ops->first_media_poison ||
-			      dev->ops->first_media_poison(dev, first, nr) ==
-				      first + nr))
-		return dev_write(dev, p, bytes, it);
-
-	/* Linux: "not page-aligned range cannot be recovered". */
-	if (off % UDAX_PAGE_SIZE || bytes % UDAX_PAGE_SIZE) {
-		udax__dbg("recovery write at %#llx+%zu: not page-aligned",
-			  (unsigned long long)off, bytes);
-		return 0;
+			if (w < 0)
+				return (int)w;
+		}
+		pg++;
 	}
-	if (dev->ops->clear_poison(dev, first, nr))
-		return 0;
-	return dev_write(dev, p, bytes, it);
+	return 0;
 }
 
 int udax_zero_page_range(struct udax_dev *dev, uint64_t pgoff, size_t nr_pages)
 {
-	struct udax_fault f;
-	size_t len;
 	int rc;
 
-	rc = dev_enter(dev);
+	rc = udax__dev_enter(dev);
 	if (rc)
 		return rc;
 	if (nr_pages == 0)
 		return -EINVAL;
 	if (pgoff >= dev->nr_pages || nr_pages > dev->nr_pages - pgoff)
 		return -ERANGE;
-	rc = dev->ops->clear_poison(dev, pgoff, nr_pages);
+	rc = dev_writable(dev);
 	if (rc)
 		return rc;
-	len = nr_pages * UDAX_PAGE_SIZE;
-	/* Short only if another thread poisoned the range meanwhile. */
-	if (udax__mc_zero(dev->base + pgoff * UDAX_PAGE_SIZE, len, &f) != len)
-		return -EIO;
-	return 0;
+	return dev->ops->zero_page_range(dev, pgoff, nr_pages);
 }
+
+int udax_sync(struct udax_dev *dev)
+{
+	int rc = udax__dev_enter(dev);
+
+	if (rc)
+		return rc;
+	if (dev->flags & UDAX_OPEN_RDONLY || !dev->ops->persist)
+		return 0;
+	return dev->ops->persist(dev, 0, dev->size);
+}
+
+/* ---- the known list, outward --------------------------------------------- */
 
 long udax_badblocks(struct udax_dev *dev, struct udax_range *out, size_t max)
 {
 	size_t total, i;
 	int rc;
 
-	rc = dev_enter(dev);
+	rc = udax__dev_enter(dev);
 	if (rc)
 		return rc;
 	if (!out)
@@ -311,40 +483,18 @@ long udax_badblocks(struct udax_dev *dev, struct udax_range *out, size_t max)
 	return (long)total;
 }
 
-/* A consistent copy of the known list (sectors); *n ranges, malloc'd. */
-static int known_snapshot(struct udax_dev *dev, struct udax_range **out,
-			  size_t *n)
-{
-	size_t cap = udax__bb_count(dev->bb) + 16, total;
-	struct udax_range *r;
-
-	for (;;) {
-		r = malloc(cap * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		total = udax__bb_snapshot(dev->bb, r, cap);
-		if (total <= cap)
-			break;
-		free(r);
-		cap = total + total / 4;	/* a writer grew it meanwhile */
-	}
-	*out = r;
-	*n = total;
-	return 0;
-}
-
 long udax_badblocks_export(struct udax_dev *dev, char *buf, size_t size)
 {
 	struct udax_range *r;
 	size_t n, len;
 	int rc;
 
-	rc = dev_enter(dev);
+	rc = udax__dev_enter(dev);
 	if (rc)
 		return rc;
 	if (!buf)
 		size = 0;
-	rc = known_snapshot(dev, &r, &n);
+	rc = udax__bb_copy(dev->bb, &r, &n);
 	if (rc)
 		return rc;
 	len = udax__bb_format(r, n, buf, size);
@@ -352,59 +502,35 @@ long udax_badblocks_export(struct udax_dev *dev, char *buf, size_t size)
 	return (long)len;
 }
 
-static int state_begin(struct udax_dev *dev)
+static const struct udax_poison_ops *poison_ops(struct udax_dev *dev, int *rc)
 {
-	if (dev->ops->state_begin)
-		return dev->ops->state_begin(dev);
-	pthread_mutex_lock(&dev->lock);
-	return 0;
-}
-
-static int state_commit(struct udax_dev *dev, bool changed)
-{
-	if (dev->ops->state_commit)
-		return dev->ops->state_commit(dev, changed);
-	pthread_mutex_unlock(&dev->lock);
-	return 0;
+	*rc = udax__dev_enter(dev);
+	if (!*rc && !dev->ops->poison)
+		*rc = -EOPNOTSUPP;
+	if (!*rc)
+		*rc = dev_writable(dev);
+	return *rc ? NULL : dev->ops->poison;
 }
 
 long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len)
 {
-	struct udax_range *add, *all = NULL;
-	size_t nr, nold = 0;
+	const struct udax_poison_ops *p;
+	struct udax_range *add;
+	size_t nr;
 	int rc;
 
-	rc = dev_enter(dev);
-	if (rc)
-		return rc;
-	if (!text && len)
+	if (!dev || (!text && len))
 		return -EINVAL;
+	p = poison_ops(dev, &rc);
+	if (!p)
+		return rc;
+	if (!p->add_known)
+		return -EOPNOTSUPP;
 	rc = udax__bb_parse(text, len, dev->nr_pages * UDAX_SECTORS_PER_PAGE,
 			    &add, &nr);
 	if (rc || !nr)
 		return rc;
-	rc = state_begin(dev);
-	if (rc)
-		goto out_free;
-	/* Old and new together in one assign (which sorts and merges): one
-	 * O(n) rebuild, and on -ENOMEM the table is left as it was. */
-	rc = known_snapshot(dev, &all, &nold);
-	if (!rc) {
-		struct udax_range *grown = realloc(all, (nold + nr) * sizeof(*all));
-
-		rc = grown ? 0 : -ENOMEM;
-		if (grown) {
-			all = grown;
-			memcpy(all + nold, add, nr * sizeof(*add));
-			rc = udax__bb_assign(dev->bb, all, nold + nr);
-		}
-	}
-	if (rc)
-		state_commit(dev, false);
-	else
-		rc = state_commit(dev, true);
-out_free:
-	free(all);
+	rc = p->add_known(dev, add, nr);
 	free(add);
 	return rc ? rc : (long)nr;
 }
@@ -412,70 +538,31 @@ out_free:
 int udax_inject(struct udax_dev *dev, uint64_t off, uint64_t len,
 		unsigned int flags)
 {
-	int rc = dev_enter(dev);
+	const struct udax_poison_ops *p;
+	int rc;
 
+	if (!dev)
+		return -EINVAL;
+	rc = udax__dev_enter(dev);
 	if (rc)
 		return rc;
 	if ((flags & ~UDAX_INJECT_VALID) || len == 0)
 		return -EINVAL;
 	if (off >= dev->size || len > dev->size - off)
 		return -ERANGE;
-	if (!dev->ops->inject)
-		return -EOPNOTSUPP;
-	return dev->ops->inject(dev, off, len, flags);
-}
-
-long udax_scrub(struct udax_dev *dev)
-{
-	int rc = dev_enter(dev);
-
-	if (rc)
+	p = poison_ops(dev, &rc);
+	if (!p)
 		return rc;
-	return dev->ops->scrub ? dev->ops->scrub(dev) : -EOPNOTSUPP;
+	return p->inject ? p->inject(dev, off, len, flags) : -EOPNOTSUPP;
 }
 
-/*
- * The generic copies.  The device side of a fault is poison being consumed:
- * tell the backend, so that latent poison becomes known (Linux: machine
- * check -> memory_failure -> nvdimm bad range -> badblocks).
- */
-static size_t copy_mc_iter(struct udax_dev *dev, char *addr, size_t bytes,
-			   struct udax_iter *it, bool to_iter)
+int64_t udax_scrub(struct udax_dev *dev)
 {
-	size_t done = 0;
+	const struct udax_poison_ops *p;
+	int rc;
 
-	while (done < bytes && it->nr_segs) {
-		char *user = (char *)it->iov->iov_base + it->iov_offset;
-		size_t n = it->iov->iov_len - it->iov_offset, c;
-		struct udax_fault f;
-		bool dev_fault;
-
-		if (n > bytes - done)
-			n = bytes - done;
-		if (to_iter)
-			c = udax__mc_copy(user, addr + done, n, false, &f);
-		else
-			c = udax__mc_copy(addr + done, user, n, true, &f);
-		udax__iter_advance(it, c);
-		done += c;
-		if (c == n)
-			continue;
-		dev_fault = to_iter ? f.in_src : !f.in_src;
-		if (dev_fault && dev->ops->memory_failure)
-			dev->ops->memory_failure(dev, (uint64_t)(addr + done - dev->base) >> UDAX_PAGE_SHIFT);
-		break;
-	}
-	return done;
-}
-
-size_t udax__copy_mc_to_iter(struct udax_dev *dev, void *addr, size_t bytes,
-			     struct udax_iter *it)
-{
-	return copy_mc_iter(dev, addr, bytes, it, true);
-}
-
-size_t udax__copy_mc_from_iter(struct udax_dev *dev, void *addr, size_t bytes,
-			       struct udax_iter *it)
-{
-	return copy_mc_iter(dev, addr, bytes, it, false);
+	p = poison_ops(dev, &rc);
+	if (!p)
+		return rc;
+	return p->scrub ? p->scrub(dev) : -EOPNOTSUPP;
 }

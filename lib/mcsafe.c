@@ -2,15 +2,17 @@
 /*
  * Fault-guarded copies: the user-space stand-in for Linux's copy_mc_*().
  *
- * Handler chain.  One SIGBUS and one SIGSEGV handler, installed once per
- * process (pthread_once) on top of whatever was there; the previous
- * sigactions are saved and every signal that is not ours goes to them:
+ * Handler chain.  One SIGBUS handler, installed once per process
+ * (pthread_once) on top of whatever was there: poison on real devices
+ * arrives as SIGBUS.  The same handler takes SIGSEGV only once something
+ * asks for it (udax__mcsafe_init_segv(): the emulated device, whose poison
+ * is page protection).  The previous sigactions are saved and every signal
+ * that is not ours goes to them:
  *
  *   fault ─► mc_handler ─┬─ this thread is inside a guarded copy and the
  *                        │  kernel sent it ─► record, siglongjmp to the copy
- *                        ├─ SIGSEGV/SEGV_ACCERR inside a registered poison
- *                        │  map ─► note the page, queue SIGBUS/BUS_MCEERR_AR
- *                        │  to this thread, return (see poison_hit())
+ *                        ├─ SIGSEGV, and the hook (emul-fault.c) says it
+ *                        │  is emulated poison ─► return
  *                        └─ otherwise ─► the previous handler, or the
  *                           default action re-created (mc_chain())
  *
@@ -48,9 +50,8 @@
  *
  * Signal safety of the handler, step by step: reading the TLS pointer and
  * the saved sigactions (written before the handlers were installed) is a
- * plain load; the poison table is read with atomics only; the pending ring
- * is lock-free CAS; getpid, gettid, rt_tgsigqueueinfo, sigaction,
- * sigprocmask and raise are on the async-signal-safe list;
+ * plain load; the SIGSEGV hook keeps the same rules (see emul-fault.c);
+ * sigaction, sigprocmask and raise are on the async-signal-safe list;
  * siglongjmp out of a handler that interrupted our own code is allowed
  * because that code (memcpy, the persist loops) holds no locks.  errno is
  * preserved on every path that returns.
@@ -58,9 +59,10 @@
  * Known limitation: a program that installs its own SIGSEGV/SIGBUS handler
  * after udax__mcsafe_init() must chain to the handler it replaces (as ASan
  * and most runtimes do); otherwise guarded copies that fault crash the
- * program and emulated poison shows up as SIGSEGV.  Also, every SEGV_ACCERR
- * inside a registered poison map is taken to be poison: the owner must not
- * protect those pages for any other reason.
+ * program and emulated poison shows up as SIGSEGV.  Without the SIGSEGV
+ * handler (no emulated device open), a caller's buffer that is not mapped
+ * at all crashes a copy as it would crash memcpy; one that raises SIGBUS
+ * (a mapping of a truncated file) is caught.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -83,121 +85,21 @@ struct mc_guard {
 	uintptr_t src, dst, len;	/* src is 0 for a zeroing */
 	/* written by the handler */
 	const void *addr;
-	int signo, code;
+	int signo, code, lsb;
 };
 
 static __thread struct mc_guard *mc_cur __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t mc_once = PTHREAD_ONCE_INIT;
-static int mc_init_err;
-static int mc_installed;	/* set once the handlers are in place */
-/* Written once before our handlers exist; read-only afterwards. */
+static pthread_once_t mc_segv_once = PTHREAD_ONCE_INIT;
+static int mc_init_err, mc_segv_err;
+static int mc_installed;	/* set once the SIGBUS handler is in place */
+/* Written once before our handler for that signal exists; read-only
+ * afterwards. */
 static struct sigaction mc_old_segv, mc_old_bus;
+static bool (*mc_segv_hook)(int sig, void *si, void *uc);
 
-/* ---- emulated poison maps ---------------------------------------------- */
-
-#define POISON_SLOTS 64
-#define POISON_RING 64
-
-/*
- * base != 0 marks a slot live; the handler matches on base/len with acquire
- * loads and never blocks.  The ring holds page + 1 (0 = empty); producers in
- * signal context CAS into any empty entry, the drainer swaps entries back to
- * 0; order is not kept (the caller wants the set of pages).
- */
-struct poison_slot {
-	atomic_uintptr_t base;
-	atomic_size_t len;
-	atomic_int used;		/* claimed by register */
-	/* Non-zero when the ring may hold pages: the drain runs at the start
-	 * of every udax call and must cost one load when nothing happened. */
-	atomic_uint pending;
-	_Atomic uint64_t ring[POISON_RING];
-};
-
-static struct poison_slot poison_slots[POISON_SLOTS];
-
-int udax__poison_map_register(void *base, size_t len)
-{
-	if (!base || !len)
-		return -EINVAL;
-	for (int i = 0; i < POISON_SLOTS; i++) {
-		struct poison_slot *p = &poison_slots[i];
-		int zero = 0;
-
-		if (!atomic_compare_exchange_strong(&p->used, &zero, 1))
-			continue;
-		for (int j = 0; j < POISON_RING; j++)
-			atomic_store_explicit(&p->ring[j], 0, memory_order_relaxed);
-		atomic_store_explicit(&p->pending, 0, memory_order_relaxed);
-		atomic_store_explicit(&p->len, len, memory_order_relaxed);
-		/* publishes len and the empty ring to the handler */
-		atomic_store_explicit(&p->base, (uintptr_t)base,
-				      memory_order_release);
-		return i;
-	}
-	return -ENOSPC;
-}
-
-void udax__poison_map_unregister(int slot)
-{
-	struct poison_slot *p;
-
-	if (slot < 0 || slot >= POISON_SLOTS)
-		return;
-	p = &poison_slots[slot];
-	atomic_store_explicit(&p->base, 0, memory_order_release);
-	atomic_store_explicit(&p->len, 0, memory_order_release);
-	atomic_store_explicit(&p->used, 0, memory_order_release);
-}
-
-size_t udax__poison_map_drain(int slot, uint64_t *pages, size_t max)
-{
-	struct poison_slot *p;
-	size_t n = 0;
-
-	if (slot < 0 || slot >= POISON_SLOTS)
-		return 0;
-	p = &poison_slots[slot];
-	if (udax__likely(!atomic_load_explicit(&p->pending, memory_order_relaxed)))
-		return 0;
-	/* Reset before scanning: a page noted from now on sets it again. */
-	atomic_exchange_explicit(&p->pending, 0, memory_order_acquire);
-	for (int j = 0; j < POISON_RING && n < max; j++) {
-		uint64_t v = atomic_load_explicit(&p->ring[j],
-						  memory_order_relaxed);
-
-		if (!v)
-			continue;
-		v = atomic_exchange_explicit(&p->ring[j], 0,
-					     memory_order_acquire);
-		if (v)
-			pages[n++] = v - 1;
-	}
-	if (n == max)	/* the caller's buffer is full: more may be left */
-		atomic_store_explicit(&p->pending, 1, memory_order_relaxed);
-	return n;
-}
-
-/* Signal context: remember @page once; drop it when the ring is full. */
-static void poison_note(struct poison_slot *p, uint64_t page)
-{
-	uint64_t want = page + 1;
-
-	for (int j = 0; j < POISON_RING; j++)
-		if (atomic_load_explicit(&p->ring[j], memory_order_relaxed) ==
-		    want)
-			return;	/* a handler that returns faults again */
-	for (int j = 0; j < POISON_RING; j++) {
-		uint64_t zero = 0;
-
-		if (atomic_compare_exchange_strong_explicit(&p->ring[j], &zero,
-				want, memory_order_release, memory_order_relaxed)) {
-			atomic_store_explicit(&p->pending, 1, memory_order_release);
-			return;
-		}
-	}
-}
+static void mc_handler(int sig, siginfo_t *si, void *ucv);
 
 static void sig_set_default(int sig)
 {
@@ -208,62 +110,14 @@ static void sig_set_default(int sig)
 	sigaction(sig, &dfl, NULL);
 }
 
-/*
- * A plain load or store hit a page that emulated poison protects: give the
- * program what Linux gives for consumed poison.  SIGBUS is queued to this
- * thread and delivered before the faulting instruction runs again; if the
- * program's handler returns, the instruction faults again, as on hardware.
- * When SIGBUS would not reach a handler (blocked in the interrupted context,
- * ignored, or default), do what the kernel's force_sig does: default action,
- * unblocked, so the queued signal kills the process right here with SIGBUS.
- */
-static void mc_handler(int sig, siginfo_t *si, void *ucv);
-
-static bool poison_hit(siginfo_t *si, ucontext_t *uc)
+/* Signal-safe: the SIGBUS disposition a program's SIGBUS would meet. */
+void udax__mcsafe_sigbus_action(struct sigaction *eff)
 {
-	uintptr_t a = (uintptr_t)si->si_addr;
 	struct sigaction cur;
-	const struct sigaction *eff;
-	siginfo_t bus;
-	int i;
 
-	for (i = 0; i < POISON_SLOTS; i++) {
-		struct poison_slot *p = &poison_slots[i];
-		uintptr_t base = atomic_load_explicit(&p->base,
-						      memory_order_acquire);
-		size_t len = atomic_load_explicit(&p->len, memory_order_relaxed);
-
-		if (base && a - base < len) {
-			poison_note(p, (a - base) >> UDAX_PAGE_SHIFT);
-			break;
-		}
-	}
-	if (i == POISON_SLOTS)
-		return false;
-
-	memset(&bus, 0, sizeof(bus));
-	bus.si_signo = SIGBUS;
-	bus.si_code = BUS_MCEERR_AR;
-	bus.si_addr = (void *)(a & PAGE_MASK);
-	bus.si_addr_lsb = UDAX_PAGE_SHIFT;
-
-	/* Whose SIGBUS disposition counts: ours forwards to the saved one. */
 	sigaction(SIGBUS, NULL, &cur);
-	eff = (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == mc_handler ?
-	      &mc_old_bus : &cur;
-	if (sigismember(&uc->uc_sigmask, SIGBUS) ||
-	    (!(eff->sa_flags & SA_SIGINFO) &&
-	     (eff->sa_handler == SIG_IGN || eff->sa_handler == SIG_DFL))) {
-		sigset_t bus_set;
-
-		sig_set_default(SIGBUS);
-		sigdelset(&uc->uc_sigmask, SIGBUS);
-		sigemptyset(&bus_set);
-		sigaddset(&bus_set, SIGBUS);
-		sigprocmask(SIG_UNBLOCK, &bus_set, NULL);
-	}
-	syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGBUS, &bus);
-	return true;
+	*eff = (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == mc_handler ?
+	       mc_old_bus : cur;
 }
 
 /* ---- the handler --------------------------------------------------------- */
@@ -328,6 +182,9 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 			g->addr = si->si_addr;
 			g->signo = sig;
 			g->code = si->si_code;
+			g->lsb = sig == SIGBUS && (si->si_code == BUS_MCEERR_AR ||
+						   si->si_code == BUS_MCEERR_AO)
+				 ? si->si_addr_lsb : 0;
 			/*
 			 * Normally a no-op (see above), but a wrapper between
 			 * the kernel and us may have blocked more (TSan runs
@@ -339,7 +196,7 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 		}
 		mc_cur = NULL;	/* stale: its copy was jumped out of */
 	}
-	if (sig == SIGSEGV && si->si_code == SEGV_ACCERR && poison_hit(si, uc)) {
+	if (sig == SIGSEGV && mc_segv_hook && mc_segv_hook(sig, si, uc)) {
 		errno = saved_errno;
 		return;
 	}
@@ -347,29 +204,50 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 	errno = saved_errno;
 }
 
-static void mc_install(void)
+static int mc_take(int sig, struct sigaction *old)
 {
 	struct sigaction sa;
 
-	/* Settle the persist choice here, not under a guard on first use. */
-	udax__persist_impl();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = mc_handler;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, NULL, &mc_old_segv) ||
-	    sigaction(SIGBUS, NULL, &mc_old_bus) ||
-	    sigaction(SIGSEGV, &sa, NULL) ||
-	    sigaction(SIGBUS, &sa, NULL))
-		mc_init_err = -errno;
-	else
+	if (sigaction(sig, NULL, old) || sigaction(sig, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+static void mc_install(void)
+{
+	/* Settle the persist choice here, not under a guard on first use. */
+	udax__persist_impl();
+	mc_init_err = mc_take(SIGBUS, &mc_old_bus);
+	if (!mc_init_err)
 		__atomic_store_n(&mc_installed, 1, __ATOMIC_RELEASE);
+}
+
+static void mc_install_segv(void)
+{
+	mc_segv_err = mc_take(SIGSEGV, &mc_old_segv);
 }
 
 int udax__mcsafe_init(void)
 {
 	pthread_once(&mc_once, mc_install);
 	return mc_init_err;
+}
+
+int udax__mcsafe_init_segv(bool (*hook)(int sig, void *si, void *uc))
+{
+	int rc = udax__mcsafe_init();
+
+	if (rc)
+		return rc;
+	/* Set before the handler can see SIGSEGV; one hook per process. */
+	if (hook)
+		__atomic_store_n(&mc_segv_hook, hook, __ATOMIC_RELEASE);
+	pthread_once(&mc_segv_once, mc_install_segv);
+	return mc_segv_err;
 }
 
 /* ---- guarded copies ------------------------------------------------------ */
@@ -396,6 +274,7 @@ static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 	f->addr = NULL;
 	f->signo = 0;
 	f->code = 0;
+	f->lsb = 0;
 	f->in_src = false;
 	if (!len)
 		return 0;
@@ -446,6 +325,7 @@ static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 			f->addr = vg->addr;
 			f->signo = vg->signo;
 			f->code = vg->code;
+			f->lsb = vg->lsb;
 			f->in_src = in_src;
 			if (cut <= 0)
 				return 0;

@@ -2,6 +2,16 @@
 /*
  * libudax internals.  Private: nothing here is installed or part of the ABI.
  * Internal externs are named udax__name.
+ *
+ *   udax_open() ── probe table (dev.c) ── emul.c │ (fsdax, pmem, devdax …)
+ *        │                                  each: probe + struct udax_ops
+ *        ▼
+ *   struct udax_dev ── generic layer (dev.c, io.c): liveness, arguments,
+ *        │             mode tags, the known list and its refresh, when a
+ *        │             copy must stop, when poison may be cleared
+ *        ├── bb        known bad sectors: what failfast refuses
+ *        ├── media     emulated media poison (the emulated device only)
+ *        └── io_base   where udax's own copies go (guarded, mcsafe.c)
  */
 #ifndef UDAX_PRIVATE_H
 #define UDAX_PRIVATE_H
@@ -9,6 +19,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <udax/udax.h>
 
 #define UDAX_SECTORS_PER_PAGE (UDAX_PAGE_SIZE / UDAX_SECTOR_SIZE)
@@ -35,6 +47,7 @@
 void udax__log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 #define udax__err(...) udax__log(UDAX_LOG_ERR, __VA_ARGS__)
+#define udax__info(...) udax__log(UDAX_LOG_INFO, __VA_ARGS__)
 #define udax__dbg(...) udax__log(UDAX_LOG_DEBUG, __VA_ARGS__)
 
 /* ---- bad-block table (badblocks.c) --------------------------------------
@@ -50,7 +63,8 @@ void udax__bb_free(struct udax_bb *bb);
 /* Mark sectors [s, s + n) bad / good.  0 or -ENOMEM (table unchanged). */
 int udax__bb_set(struct udax_bb *bb, uint64_t s, uint64_t n);
 int udax__bb_clear(struct udax_bb *bb, uint64_t s, uint64_t n);
-/* Replace the whole table with @n sorted, disjoint ranges (in sectors). */
+/* Replace the whole table with @n ranges (sectors; any order, overlaps
+ * merged). */
 int udax__bb_assign(struct udax_bb *bb, const struct udax_range *r, size_t n);
 
 /* First bad sector in [s, s + n), or UINT64_MAX.  Lock-free. */
@@ -73,20 +87,37 @@ int udax__bb_parse(const char *text, size_t len, uint64_t limit,
 /* Write ranges (sectors) as sysfs text; snprintf semantics. */
 size_t udax__bb_format(const struct udax_range *r, size_t n, char *buf,
 		       size_t size);
+/* The whole table as a malloc'd array of *n ranges (sectors), taken
+ * consistently.  0 or -ENOMEM. */
+int udax__bb_copy(const struct udax_bb *bb, struct udax_range **out,
+		  size_t *n);
 
 /* ---- fault-guarded copy (mcsafe.c) --------------------------------------
- * Copies that survive SIGBUS/SIGSEGV on either side.  The handlers are
- * installed once per process and chained to the ones found there.
+ * Copies that survive SIGBUS on either side (and SIGSEGV once
+ * udax__mcsafe_init_segv() ran).  The handlers are installed once per
+ * process and chained to the ones found there.
  */
 struct udax_fault {
 	const void *addr;	/* si_addr of the fault where the copy stopped */
 	int signo;		/* SIGBUS or SIGSEGV; 0 when no fault */
 	int code;		/* si_code */
+	int lsb;		/* si_addr_lsb for BUS_MCEERR_*, else 0 */
 	bool in_src;		/* the fault was in the source range */
 };
 
-/* Install the handlers (idempotent, thread-safe).  0 or -errno. */
+/* Install the SIGBUS handler (idempotent, thread-safe).  0 or -errno. */
 int udax__mcsafe_init(void);
+struct sigaction;
+/* Signal-safe: the SIGBUS disposition the program's own SIGBUS meets (the
+ * one udax's handler chains to, when udax's is installed). */
+void udax__mcsafe_sigbus_action(struct sigaction *eff);
+/*
+ * Also take SIGSEGV, handing every SIGSEGV outside a guarded copy to @hook
+ * first (NULL: none); @hook returns true when it dealt with the signal.
+ * The emulated device needs this (its poison is page protection); real
+ * devices do not.  One hook per process.
+ */
+int udax__mcsafe_init_segv(bool (*hook)(int sig, void *si, void *uc));
 
 /*
  * Copy @len bytes.  Returns @len, or on a fault a count c < @len such that
@@ -99,18 +130,6 @@ size_t udax__mc_copy(void *dst, const void *src, size_t len, bool persist,
 /* Guarded persistent memset of zero; same contract as udax__mc_copy(). */
 size_t udax__mc_zero(void *dst, size_t len, struct udax_fault *f);
 
-/*
- * Emulated poison (backend-emul.c) registers its mapping so that a plain
- * load or store by the program into a protected page reaches the program as
- * SIGBUS / BUS_MCEERR_AR, as consumed poison does on Linux.  Returns a
- * slot (>= 0) or -ENOSPC.
- */
-int  udax__poison_map_register(void *base, size_t len);
-void udax__poison_map_unregister(int slot);
-/* Pages of slot that programs touched outside guarded copies since the last
- * call (page offsets into the mapping); returns the number written. */
-size_t udax__poison_map_drain(int slot, uint64_t *pages, size_t max);
-
 /* ---- persistent copies (pmem_copy.c) ------------------------------------
  * Chosen once at run time from the CPU's features; see pmem_copy.c.
  */
@@ -118,72 +137,167 @@ void udax__memcpy_persist(void *dst, const void *src, size_t len);
 void udax__memset_persist(void *dst, int c, size_t len);
 const char *udax__persist_impl(void);
 
-/* ---- devices (dev.c) ---------------------------------------------------- */
+/* ---- devices (dev.c, io.c) ---------------------------------------------- */
 struct udax_dev;
 
 /*
- * One table per backend, as Linux's struct dax_operations.  Backends do
- * mechanism only; the wrappers in dev.c own all policy: argument checks,
- * liveness, mode tags, the known-list rules.
+ * The backend contract, as Linux's struct dax_operations: backends do
+ * mechanism only, the generic layer (dev.c, io.c) owns all policy —
+ * argument checks, liveness, mode tags, the known list, where a copy stops,
+ * when poison may be cleared.  udax_open() refuses a table that lacks a
+ * required op (Linux alloc_dax() does the same).  Offsets are bytes from
+ * the start of the device and lie inside it; the generic layer checked.
+ *
+ * Data moves through dev->io_base with guarded copies when the backend has
+ * a mapping, through ->read/->write when it has not.  A fault in a copy is
+ * poison only when ->fault says so (R11).
  */
 struct udax_ops {
 	const char *name;
-	/* Address and frame number of @pgoff (< nr_pages).  No policy. */
+
+	/* required: address (NULL: the backend has no mapping to give) and
+	 * frame number of page @pgoff. */
 	void *(*direct_access)(struct udax_dev *dev, uint64_t pgoff,
 			       uint64_t *pfn);
-	/* Machine-check safe read of [addr, addr + bytes) into @it; the range
-	 * is inside the device.  Stops at the first poisoned page and reports
-	 * consumed poison through memory_failure.  NULL: udax__copy_mc_to_iter. */
-	size_t (*copy_to_iter)(struct udax_dev *dev, void *addr, size_t bytes,
-			       struct udax_iter *it);
-	/* Persistent write; stops at the first poisoned page.  NULL:
-	 * udax__copy_mc_from_iter. */
-	size_t (*copy_from_iter)(struct udax_dev *dev, void *addr, size_t bytes,
-				 struct udax_iter *it);
-	/* Clear all poison (media and known) in pages [pgoff, pgoff + n); the
-	 * pages' contents are undefined until written. */
-	int (*clear_poison)(struct udax_dev *dev, uint64_t pgoff, uint64_t n);
-	/* First page in [pgoff, pgoff + n) whose media the backend knows to be
-	 * poisoned beyond the known list, or pgoff + n.  NULL: cannot know. */
-	uint64_t (*first_media_poison)(struct udax_dev *dev, uint64_t pgoff,
-				       uint64_t n);
-	/* Poison was consumed at @pgoff: make it known. */
-	void (*memory_failure)(struct udax_dev *dev, uint64_t pgoff);
-	/* Pull poison changes made by other processes.  Must be cheap when
-	 * nothing changed: it runs at the start of every call.  NULL: none. */
-	int (*refresh)(struct udax_dev *dev);
+	/* required: write zeros over pages [pgoff, pgoff + n) and clear all
+	 * poison in them.  udax__zero_pages() does it with ->recovery_write
+	 * and plain persistent stores. */
+	int (*zero_page_range)(struct udax_dev *dev, uint64_t pgoff,
+			       uint64_t n);
+	/* required: clear the poison in whole pages [off, off + len) (page
+	 * aligned) and write @src over them: Linux 5.18's
+	 * dax_operations.recovery_write.  Returns @len or -errno;
+	 * -EOPNOTSUPP: this device cannot clear poison, nothing written. */
+	ssize_t (*recovery_write)(struct udax_dev *dev, uint64_t off,
+				  const void *src, size_t len);
+	/* required: bring the known list up to date: call
+	 * udax__known_publish() with the device's list when it changed.
+	 * Runs at open and whenever *dev->known_src moved; must not block
+	 * on a writer (readers call it). */
+	int (*load_known)(struct udax_dev *dev);
+	/* required */
+	void (*close)(struct udax_dev *dev);
+
+	/* optional: move bytes without a mapping (io_base == NULL).  Return
+	 * the bytes moved before the first poisoned page (already recorded
+	 * with udax__memory_failure()); *err = 0 for poison or completion,
+	 * else -errno of the failure that stopped the copy at that count. */
+	size_t (*read)(struct udax_dev *dev, uint64_t off, void *dst,
+		       size_t len, int *err);
+	size_t (*write)(struct udax_dev *dev, uint64_t off, const void *src,
+			size_t len, int *err);
+	/* optional: a copy through io_base faulted at device offset @off:
+	 * 0 if that is poison, else the -errno to return (a hole the file
+	 * system could not fill: -ENOSPC; a truncated file: -ENXIO).
+	 * NULL: only BUS_MCEERR_* is poison, anything else -ENXIO. */
+	int (*fault)(struct udax_dev *dev, uint64_t off,
+		     const struct udax_fault *f, bool write);
+	/* optional: poison was consumed in [off, off + len): record it.
+	 * NULL: the generic layer keeps it for the life of the handle. */
+	void (*memory_failure)(struct udax_dev *dev, uint64_t off,
+			       uint64_t len);
+	/* optional persist hint: make writes to [off, off + len) durable
+	 * (msync where stores alone are not).  NULL: stores are enough. */
+	int (*persist)(struct udax_dev *dev, uint64_t off, uint64_t len);
+
+	/* optional: changing the poison itself (the emulated device; a real
+	 * device where the kernel offers a way).  NULL: -EOPNOTSUPP. */
+	const struct udax_poison_ops *poison;
+};
+
+struct udax_poison_ops {
 	int (*inject)(struct udax_dev *dev, uint64_t off, uint64_t len,
 		      unsigned int flags);
-	long (*scrub)(struct udax_dev *dev);
-	/* A poison-state transaction: begin takes the state's locks (dev->lock
-	 * included) and pulls other processes' changes; commit persists when
-	 * @changed and releases.  Changes to dev->bb made outside the backend
-	 * (import) go between the two. */
-	int (*state_begin)(struct udax_dev *dev);
-	int (*state_commit)(struct udax_dev *dev, bool changed);
-	void (*close)(struct udax_dev *dev);
+	/* Bytes newly known. */
+	int64_t (*scrub)(struct udax_dev *dev);
+	/* Add sector ranges to the known list (the media are unchanged). */
+	int (*add_known)(struct udax_dev *dev, const struct udax_range *r,
+			 size_t n);
 };
+
+/*
+ * A kind of device.  probe() looks at an open file and answers 1 (mine),
+ * 0 (not mine: ask the next) or -errno (mine but unusable, e.g. -EUCLEAN
+ * for a corrupt image).  open() fills ops, size, base, io_base, known_src
+ * and priv, and takes @fd only on success.
+ */
+struct udax_backend {
+	const char *name;
+	int (*probe)(int fd, const struct stat *st, const char *path);
+	int (*open)(struct udax_dev *dev, int fd, const char *path);
+};
+
+extern const struct udax_backend udax__emul_backend;
+
+/* udax_create(): a new emulated image (backends/emul.c). */
+int udax__emul_create(const char *path, uint64_t size);
 
 struct udax_dev {
 	const struct udax_ops *ops;
-	char *base;			/* page 0, untagged */
+	char *base;			/* page 0 as direct_access gives it,
+					 * untagged; NULL: no mapping */
+	char *io_base;			/* page 0 for udax's own copies;
+					 * NULL: ->read/->write */
 	uint64_t size;			/* bytes */
 	uint64_t nr_pages;
+	unsigned int flags;		/* UDAX_OPEN_* */
 	int alive;			/* atomic; 0 after udax_kill() */
+
 	struct udax_bb *bb;		/* known bad sectors */
-	pthread_mutex_t lock;		/* serializes poison-state writers */
+	struct udax_bb *consumed;	/* poison found by copies that the
+					 * backend does not keep itself */
+	struct udax_bb *media;		/* the emulated media's poison; NULL
+					 * on real devices */
+	/* The known list is current while *known_src == known_gen; when it
+	 * moves, the next call runs ->load_known (one load per call).  At
+	 * open the two differ, so the first ->load_known loads. */
+	const uint64_t *known_src;
+	uint64_t known_gen;		/* atomic */
+	int wake;			/* atomic; set from signal context when
+					 * there is news for ->load_known */
+	pthread_mutex_t refresh_lock;	/* one loader at a time; try-locked */
+	pthread_mutex_t publish_lock;	/* orders publications (short) */
+	uint64_t published;		/* version last published */
+
 	void *priv;			/* the backend's */
 };
 
-/* Generic mechanism backends use for their copy ops. */
-size_t udax__copy_mc_to_iter(struct udax_dev *dev, void *addr, size_t bytes,
-			     struct udax_iter *it);
-size_t udax__copy_mc_from_iter(struct udax_dev *dev, void *addr, size_t bytes,
-			       struct udax_iter *it);
+/*
+ * Make @n ranges (sectors) of @version the known list, together with the
+ * consumed poison.  Publications of an older version than the current one
+ * are dropped, so a slow loader never undoes a newer list.  0 or -ENOMEM.
+ */
+int udax__known_publish(struct udax_dev *dev, const struct udax_range *r,
+			size_t n, uint64_t version);
+/* Poison found at [off, off + len) (bytes): known from now on. */
+void udax__memory_failure(struct udax_dev *dev, uint64_t off, uint64_t len);
+/* Sectors [s, s + n) were found bad: into dev->consumed and dev->bb at
+ * once, without waiting for anyone but a publication in flight. */
+void udax__consumed_add(struct udax_dev *dev, uint64_t s, uint64_t n);
+/* First page in [pgoff, pgoff + n) holding a known-bad sector, or
+ * UINT64_MAX.  Lock-free. */
+uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,
+			      uint64_t n);
+/* ->zero_page_range from ->recovery_write and persistent stores. */
+int udax__zero_pages(struct udax_dev *dev, uint64_t pgoff, uint64_t n);
 
-/* Backend constructors: fill @dev (ops, base, size, bb, priv) or -errno. */
-int udax__emul_open(struct udax_dev *dev, const char *path, int fd);
-int udax__emul_create(const char *path, uint64_t size);
+/* Start of every call: -EINVAL (NULL), -ENXIO (dead), or the error of
+ * reloading a known list that moved; 0 with two loads when it did not. */
+int udax__dev_enter(struct udax_dev *dev);
+
+/* io.c: bytes through io_base or ->read/->write, stopping at poison. */
+size_t udax__io_read(struct udax_dev *dev, uint64_t off, void *dst,
+		     size_t len, int *err);
+size_t udax__io_write(struct udax_dev *dev, uint64_t off, const void *src,
+		      size_t len, int *err);
+
+/* Open @path with a given backend, skipping the probe table (tests). */
+int udax__open_backend(const struct udax_backend *b, const char *path,
+		       unsigned int flags, struct udax_dev **out);
+
+/* A word that never changes: known_src of a device whose list changes
+ * only through udax itself. */
+extern const uint64_t udax__never;
 
 /* ---- iterator (iter.c) -------------------------------------------------- */
 /* Advance @it by @n bytes (n <= it->count). */

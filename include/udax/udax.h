@@ -14,17 +14,24 @@
  * Every operation takes a mode.  FAILFAST (the default) refuses a range with
  * known poison with -EIO before memory is touched.  RECOVERY reads as much as
  * possible up to the first poisoned page, and writes by clearing poison in a
- * page-aligned range first.  The mode travels in the kaddr that
- * udax_direct_access() returns (see there), as the Linux design discussion
- * that udax comes from settled it.
+ * page-aligned range first.  udax_read() and udax_write() take the mode as an
+ * argument.  At the seed's level, udax_direct_access(), the mode travels in
+ * the kaddr it returns (see there): the agreement of the Linux review that
+ * udax comes from (v2 of "dax: introduce dax operation modes").  Mainline
+ * Linux (5.18) later passed an enum dax_access_mode instead.
  *
- * Errors are negative errno values, never errno.  The fixed vocabulary:
+ * Errors are negative errno values, never errno and never positive.  The
+ * fixed vocabulary:
  *   -EIO        known or found poison
- *   -ENXIO      the device is dead (udax_kill())
+ *   -ENXIO      the device is gone (udax_kill(), or its file was truncated)
  *   -ERANGE     past the end of the device
  *   -EINVAL     a bad argument
  *   -EOPNOTSUPP the backend cannot do this
  *   -ENOMEM     out of memory
+ *   -EUCLEAN    a corrupt emulated image or poison state file
+ *   -EBADF      a write through a device opened UDAX_OPEN_RDONLY
+ *   -EFAULT     the caller's buffer faulted (never reported as poison)
+ *   -ENOSPC     the file system could not back a page of the device
  * plus the errno of a failed system call where a function says so.  A short
  * count is data, not an error: poison starts at offset + count.
  *
@@ -45,7 +52,7 @@ extern "C" {
 #endif
 
 #define UDAX_VERSION_MAJOR 0
-#define UDAX_VERSION_MINOR 1
+#define UDAX_VERSION_MINOR 2
 #define UDAX_VERSION_PATCH 0
 
 #define UDAX_PAGE_SIZE   4096
@@ -59,8 +66,9 @@ extern "C" {
 #define UDAX_INJECT_LATENT (1u << 0)	/* media only; not added to the known list */
 #define UDAX_INJECT_VALID  (UDAX_INJECT_LATENT)
 
-/* udax_open() flags: none yet; any bit set gives -EINVAL. */
-#define UDAX_OPEN_VALID 0u
+/* udax_open() flags; any other bit gives -EINVAL. */
+#define UDAX_OPEN_RDONLY (1u << 0)	/* open read-only: writes give -EBADF */
+#define UDAX_OPEN_VALID  (UDAX_OPEN_RDONLY)
 
 struct udax_dev;
 
@@ -105,18 +113,20 @@ int udax_create(const char *path, uint64_t size);
 
 /**
  * udax_open() - open a device
- * @path: an emulated image (udax_create()).  Real devices (a file on a
- *	DAX file system, /dev/pmemN, /dev/daxX.Y) are not supported yet and
- *	give -EOPNOTSUPP.
- * @flags: UDAX_OPEN_* (none defined yet: must be 0).
+ * @path: a device.  Each backend probes the file in turn; udax_backend()
+ *	says which took it.  Today: an emulated image (udax_create()).
+ * @flags: UDAX_OPEN_RDONLY, or 0.
  * @out: receives the device on success only.
  *
- * The first open in a process installs udax's SIGSEGV and SIGBUS handlers,
- * which chain to the handlers that were there before.  A program that
- * installs its own handlers later must chain to udax's in turn.
+ * The first open in a process installs udax's SIGBUS handler (poison on a
+ * real device arrives as SIGBUS), which chains to the handler that was
+ * there before; the first emulated device also installs a SIGSEGV handler
+ * (its poison is page protection).  A program that installs its own
+ * handlers later must chain to udax's in turn.
  *
- * Return: 0, -EINVAL (flags, a corrupt image), -EOPNOTSUPP (not a kind of
- * device udax knows), -ENOMEM, or the -errno of open/mmap.
+ * Return: 0, -EINVAL (flags), -EUCLEAN (a corrupt image or poison state),
+ * -EOPNOTSUPP (not a kind of device udax knows), -ENOMEM, or the -errno of
+ * open/mmap (-EACCES: try UDAX_OPEN_RDONLY).
  */
 int udax_open(const char *path, unsigned int flags, struct udax_dev **out);
 
@@ -131,7 +141,7 @@ void udax_close(struct udax_dev *dev);
 /** udax_size() - device size in bytes; 0 for NULL. */
 uint64_t udax_size(const struct udax_dev *dev);
 
-/** udax_backend() - the backend's name: "emulated". */
+/** udax_backend() - the backend's name, e.g. "emulated". */
 const char *udax_backend(const struct udax_dev *dev);
 
 /** udax_alive() - 1 until udax_kill(), then 0. */
@@ -151,14 +161,18 @@ int udax_alive(const struct udax_dev *dev);
  *	arithmetic within the mapping keeps the tag.
  * @pfn: if not NULL, the device frame number of @pgoff.
  *
- * Failfast: any known-bad sector in the pages gives -EIO.  Recovery: returns
- * the pages before the first page with a known-bad sector, or 1 when @pgoff
- * itself is bad, so that the caller can recover it.  Latent poison is not
- * seen here.
+ * Failfast: any known-bad sector in the pages gives -EIO.  Recovery, with
+ * fb the first known-bad sector at or after @pgoff: ceil(bytes before fb /
+ * page size) pages (Linux's recovery stride: a page whose bad sector is not
+ * its first sector still counts), or 1 when that is 0, so that the caller
+ * can recover the bad page itself.  The copies then stop at the first page
+ * that holds poison.  Latent poison is not seen here.
  *
  * Return: pages usable from @pgoff (at most @nr_pages, clamped to the end),
  * 0 for @nr_pages == 0, -ENXIO (dead), -EINVAL (@nr_pages < 0, a bad
- * *@kaddr), -ERANGE (@pgoff past the end), -EIO (failfast, poison).
+ * *@kaddr), -ERANGE (@pgoff past the end), -EIO (failfast, poison),
+ * -EOPNOTSUPP (@kaddr given, but the device has no mapping to give:
+ * /dev/pmemN; udax_read() and udax_write() still work).
  */
 long udax_direct_access(struct udax_dev *dev, uint64_t pgoff, long nr_pages,
 			void **kaddr, uint64_t *pfn);
@@ -174,8 +188,8 @@ long udax_direct_access(struct udax_dev *dev, uint64_t pgoff, long nr_pages,
  * copy as well.  Advances @it by the count.
  *
  * Return: bytes copied; less than @bytes means the page at @addr + count
- * holds poison (or the destination faulted); 0 on a dead device or a bad
- * @addr.
+ * holds poison (or the destination faulted, or the device's memory failed
+ * for a reason that is not poison); 0 on a dead device or a bad @addr.
  */
 size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 			 size_t bytes, struct udax_iter *it);
@@ -199,20 +213,68 @@ size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
  * udax_zero_page_range() - zero @nr_pages pages at @pgoff, clearing all
  * poison in them (media and known)
  *
- * Return: 0, -EINVAL (@nr_pages == 0), -ERANGE (past the end), -ENXIO, or
- * the -errno of persisting the poison state.
+ * Return: 0, -EINVAL (@nr_pages == 0), -ERANGE (past the end), -ENXIO,
+ * -EBADF (read-only), -EOPNOTSUPP (poison the device cannot clear), or the
+ * -errno of persisting the poison state.
  */
 int udax_zero_page_range(struct udax_dev *dev, uint64_t pgoff, size_t nr_pages);
 
 /**
+ * udax_read() - read [@off, @off + @len) out of the device in @mode
+ * @mode: UDAX_OP_FAILFAST: all or nothing.  Known poison anywhere in the
+ *	pages of the range gives -EIO before memory is touched; poison found
+ *	by the copy (latent until now; known from now on) gives -EIO too.
+ *	UDAX_OP_RECOVERY: the bytes before the first page holding poison.
+ *
+ * Return: @len (failfast), bytes read (recovery; short: the page at @off +
+ * count holds poison), 0 for @len == 0, -EIO (poison; in recovery: not even
+ * the first byte is readable), -ERANGE (the range is not inside the
+ * device), -EINVAL (@mode, NULL @buf), -EFAULT (@buf faulted), -ENXIO.
+ */
+ssize_t udax_read(struct udax_dev *dev, void *buf, size_t len, uint64_t off,
+		  int mode);
+
+/**
+ * udax_write() - write @buf to [@off, @off + @len) in @mode
+ * @mode: UDAX_OP_FAILFAST never clears poison: known poison anywhere in the
+ *	pages of the range gives -EIO and nothing is written; poison found by
+ *	the copy stops it there (a short count: the bytes before it are
+ *	written).  UDAX_OP_RECOVERY clears poison in the poisoned pages the
+ *	write covers whole and writes them; a poisoned page covered only
+ *	partly cannot be recovered and stops the write there.
+ *
+ * Writes are persistent on return where the device's stores are (see
+ * udax_sync()).
+ *
+ * Return: bytes written (short: the page at @off + count holds poison), 0
+ * for @len == 0, -EIO (poison before the first byte), -EOPNOTSUPP (poison
+ * this device cannot clear), -ERANGE, -EINVAL, -EBADF, -EFAULT, -ENOSPC,
+ * -ENXIO.
+ */
+ssize_t udax_write(struct udax_dev *dev, const void *buf, size_t len,
+		   uint64_t off, int mode);
+
+/**
+ * udax_sync() - make every write so far durable
+ *
+ * Nothing to do where stores are persistent on their own (device-dax, a
+ * file mapped MAP_SYNC, a pmem block device); an msync where they are not
+ * (an emulated image: its file lives in the page cache).
+ *
+ * Return: 0, -ENXIO, or the -errno of msync/fdatasync.
+ */
+int udax_sync(struct udax_dev *dev);
+
+/**
  * udax_pread() - read as a DAX file system does
  *
- * Failfast first; on poison, recovery for the rest.  Reads past the end are
- * clamped; at or past the end gives 0.
+ * Failfast first; on poison, recovery for the rest (the result of
+ * udax_read() in recovery mode).  Reads past the end are clamped; at or
+ * past the end gives 0.
  *
  * Return: bytes read (short: the page at @off + count holds poison), -EIO
  * when not even the first byte is readable, -ENXIO, -EINVAL (NULL @buf with
- * @len > 0).
+ * @len > 0), -EFAULT.
  */
 ssize_t udax_pread(struct udax_dev *dev, void *buf, size_t len, uint64_t off);
 
@@ -220,11 +282,14 @@ ssize_t udax_pread(struct udax_dev *dev, void *buf, size_t len, uint64_t off);
  * udax_pwrite() - write as a DAX file system does
  *
  * Failfast first; on poison the span is retried in recovery mode, so that a
- * write covering whole poisoned pages clears them.  A poisoned page that
- * the write covers only partly stops it there; nothing beyond is written.
+ * write covering whole poisoned pages clears them (the result of
+ * udax_write() in recovery mode).  A poisoned page that the write covers
+ * only partly stops it there; nothing beyond is written.  @len is clamped
+ * to the end of the device.
  *
- * Return: bytes written, -EIO when nothing could be written, -ENOSPC (@off
- * at or past the end), -ENXIO, -EINVAL.
+ * Return: bytes written, 0 for @len == 0, -EIO when nothing could be
+ * written, -ERANGE (@off at or past the end), -EOPNOTSUPP, -ENXIO, -EINVAL,
+ * -EBADF, -EFAULT, -ENOSPC.
  */
 ssize_t udax_pwrite(struct udax_dev *dev, const void *buf, size_t len,
 		    uint64_t off);
@@ -236,8 +301,8 @@ ssize_t udax_pwrite(struct udax_dev *dev, const void *buf, size_t len,
  *	ndctl inject-error --no-notify); by default it is added to it.
  *
  * Return: 0, -EINVAL (bad flags, @len == 0), -ERANGE, -EOPNOTSUPP (a real
- * device: use ndctl inject-error), -ENXIO, -ENOMEM, or the -errno of
- * persisting the poison state.
+ * device: use ndctl inject-error), -EBADF, -ENXIO, -ENOMEM, or the -errno
+ * of persisting the poison state.
  */
 int udax_inject(struct udax_dev *dev, uint64_t off, uint64_t len,
 		unsigned int flags);
@@ -245,10 +310,10 @@ int udax_inject(struct udax_dev *dev, uint64_t off, uint64_t len,
 /**
  * udax_scrub() - make all media poison known (address range scrub)
  *
- * Return: sectors newly added to the known list, -EOPNOTSUPP, -ENXIO,
- * -ENOMEM.
+ * Return: bytes newly added to the known list, -EOPNOTSUPP, -EBADF,
+ * -ENXIO, -ENOMEM, or the -errno of persisting the poison state.
  */
-long udax_scrub(struct udax_dev *dev);
+int64_t udax_scrub(struct udax_dev *dev);
 
 /**
  * udax_badblocks() - the known bad-block list, in bytes
@@ -276,7 +341,8 @@ long udax_badblocks_export(struct udax_dev *dev, char *buf, size_t size);
  * All or nothing: any malformed line, or a range past the end, and nothing
  * is applied.  The media are not changed.
  *
- * Return: ranges applied, -EINVAL (malformed), -ERANGE, -ENXIO, -ENOMEM.
+ * Return: ranges applied, -EINVAL (malformed), -ERANGE, -EOPNOTSUPP (a
+ * real device: its list is the kernel's), -EBADF, -ENXIO, -ENOMEM.
  */
 long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len);
 
@@ -285,6 +351,8 @@ long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len);
  *
  * Every later call returns -ENXIO (or 0 for the copies); calls already in
  * flight finish safely.  Memory stays mapped until udax_close().
+ *
+ * Return: nothing; NULL is ignored.
  */
 void udax_kill(struct udax_dev *dev);
 

@@ -23,23 +23,16 @@ endforeach()
 set_tests_properties(cli/rescue-resume PROPERTIES RUN_SERIAL ON)
 
 # Fuzz targets of the CLI's parsers, linked with the real CLI objects
-# (main.c without main()).  tests/fuzz/replay.c feeds them their corpus.
-set(UDAX_CLI_FUZZ_REPLAY ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay.c)
-if(NOT EXISTS ${UDAX_CLI_FUZZ_REPLAY})
-  set(UDAX_CLI_FUZZ_REPLAY ${CMAKE_CURRENT_SOURCE_DIR}/cli/fuzz-replay.c)
-endif()
+# (everything but main.c).  tests/fuzz/replay.c feeds them their corpus.
 foreach(t cli-size cli-mapfile cli-args)
-  add_executable(fuzz-replay-${t} ${UDAX_CLI_FUZZ_REPLAY}
-    fuzz/${t}.c ${PROJECT_SOURCE_DIR}/cli/main.c)
-  target_compile_definitions(fuzz-replay-${t} PRIVATE UDAX_CLI_NO_MAIN)
+  add_executable(fuzz-replay-${t} fuzz/replay.c fuzz/${t}.c)
   target_link_libraries(fuzz-replay-${t} PRIVATE udax_cli_obj)
   add_test(NAME fuzz/${t}
     COMMAND fuzz-replay-${t} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${t})
   set_tests_properties(fuzz/${t} PROPERTIES LABELS "cli;fuzz" TIMEOUT 300)
 
   if(UDAX_BUILD_FUZZERS AND CMAKE_C_COMPILER_ID MATCHES "Clang")
-    add_executable(fuzz-${t} fuzz/${t}.c ${PROJECT_SOURCE_DIR}/cli/main.c)
-    target_compile_definitions(fuzz-${t} PRIVATE UDAX_CLI_NO_MAIN)
+    add_executable(fuzz-${t} fuzz/${t}.c)
     target_compile_options(fuzz-${t} PRIVATE -fsanitize=fuzzer)
     target_link_options(fuzz-${t} PRIVATE -fsanitize=fuzzer)
     target_link_libraries(fuzz-${t} PRIVATE udax_cli_obj)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Fuzz udax(1)'s command line parsing (cli/args.c, the table in main.c):
+ * Fuzz udax(1)'s command line parsing (cli/args.c, the table in commands.c):
  * the input is split at NUL and newline bytes into arguments after "udax".
  * Parsing never does I/O; an accepted command line satisfies what the
  * commands rely on.

@@ -49,7 +49,7 @@ static void test_create_errors(void)
 	t_ok(udax_create(path, 4096));
 	t_eq(udax_create(path, 4096), -EEXIST);
 
-	t_eq(udax_open(path, 1, &dev), -EINVAL);
+	t_eq(udax_open(path, ~UDAX_OPEN_VALID, &dev), -EINVAL);
 	t_eq(udax_open(path, 0, NULL), -EINVAL);
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	t_eq(udax_open(path, 0, &dev), -ENOENT);
@@ -68,7 +68,7 @@ static void test_create_errors(void)
 	fd = open(path, O_RDWR);
 	t_eq(pwrite(fd, "\xff\xff\xff\xff", 4, 12), 4);	/* page_size */
 	close(fd);
-	t_eq(udax_open(path, 0, &dev), -EINVAL);
+	t_eq(udax_open(path, 0, &dev), -EUCLEAN);
 	printf("ok create/open errors\n");
 }
 
@@ -84,7 +84,7 @@ static void test_bad_args(void)
 	t_eq(udax_pread(dev, NULL, 1, 0), -EINVAL);
 	t_eq(udax_pread(dev, buf, 10, 65536), 0);
 	t_eq(udax_pread(dev, buf, 64, 65536 - 10), 10);
-	t_eq(udax_pwrite(dev, buf, 10, 65536), -ENOSPC);
+	t_eq(udax_pwrite(dev, buf, 10, 65536), -ERANGE);
 	t_eq(udax_pwrite(dev, buf, 64, 65536 - 10), 10);
 	t_eq(udax_inject(dev, 0, 0, 0), -EINVAL);
 	t_eq(udax_inject(dev, 0, 1, 0x80), -EINVAL);
@@ -131,7 +131,7 @@ static void test_persistence(void)
 	t_eq(udax_badblocks(dev, r, 4), 1);
 	t_ueq(r[0].off, 4096);
 	t_ueq(r[0].len, 512);
-	t_eq(udax_scrub(dev), 1);	/* the latent sector was kept too */
+	t_eq(udax_scrub(dev), 512);	/* the latent sector was kept too */
 	t_eq(udax_scrub(dev), 0);
 	memset(buf, 0, sizeof(buf));
 	t_eq(udax_pread(dev, buf, sizeof(buf), 8192), 4096);
@@ -354,29 +354,50 @@ static void test_plain_load(void)
 	printf("ok plain loads of poison\n");
 }
 
-/* A copied image without its poison state opens with no poison; a corrupt
- * state is an error. */
+/*
+ * The poison state file: corrupt, missing, a FIFO or a symlink is an error
+ * naming the file (-EUCLEAN), never "no poison", and never a hang.  Every
+ * image has had its state file since udax_create().
+ */
 static void test_state_file(void)
 {
 	struct udax_dev *dev = fresh(16);
-	char state[300];
+	char state[300], saved[300], other[300];
 	int fd;
 
 	t_ok(udax_inject(dev, 0, 1, 0));
 	udax_close(dev);
 	snprintf(state, sizeof(state), "%s.poison", img);
-	fd = open(state, O_WRONLY | O_TRUNC);
+	snprintf(saved, sizeof(saved), "%s.saved", img);
+	snprintf(other, sizeof(other), "%s.other", img);
+	t_ok(rename(state, saved));
+
+	/* missing: the page that was poisoned must not read back as good */
+	t_eq(udax_open(img, 0, &dev), -EUCLEAN);
+	t_eq(udax_open(img, UDAX_OPEN_RDONLY, &dev), -EUCLEAN);
+
+	/* garbage */
+	fd = open(state, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	t_eq(write(fd, "garbage\n", 8), 8);
 	close(fd);
-	t_eq(udax_open(img, 0, &dev), -EINVAL);
+	t_eq(udax_open(img, 0, &dev), -EUCLEAN);
 	unlink(state);
-	t_ok(udax_open(img, 0, &dev));
-	t_eq(nbad(dev), 0);
-	t_ok(udax_inject(dev, 0, 1, 0));	/* and writes a new one */
-	udax_close(dev);
+
+	/* a FIFO: refused at once, not waited on */
+	t_ok(mkfifo(state, 0644));
+	t_eq(udax_open(img, 0, &dev), -EUCLEAN);
+	unlink(state);
+
+	/* a symlink, even to a good state: refused, never followed */
+	t_ok(symlink(saved, state));
+	t_eq(udax_open(img, 0, &dev), -EUCLEAN);
+	unlink(state);
+
+	t_ok(rename(saved, state));
 	t_ok(udax_open(img, 0, &dev));
 	t_eq(nbad(dev), 1);
 	udax_close(dev);
+	(void)other;
 	printf("ok poison state file\n");
 }
 

@@ -61,7 +61,7 @@ int main(void)
 {
 	pthread_t t[NTHREADS];
 
-	t_ok(udax__mcsafe_init());
+	t_ok(udax__mcsafe_init_segv(NULL));
 	pthread_barrier_init(&start, NULL, NTHREADS);
 	for (size_t i = 0; i < NTHREADS; i++)
 		t_ok(pthread_create(&t[i], NULL, worker, (void *)i));

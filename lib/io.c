@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Moving bytes: the one I/O loop.  Every path that reads or writes the
+ * device ends here — udax_copy_to_iter() and udax_copy_from_iter() (the
+ * seed's calls, after direct_access), udax_read() and udax_write() (an
+ * explicit mode), udax_pread() and udax_pwrite() (a DAX file system's
+ * fallback from failfast to recovery, whose result is recovery's).
+ *
+ * Two layers:
+ *   udax__io_read/write  bytes through io_base with guarded copies, or the
+ *                        backend's ->read/->write; stop at the first page
+ *                        that holds poison and record what they found
+ *   span_read/write      the policy of a mode over a range: the known list
+ *                        is checked before memory is touched, poisoned
+ *                        pages a recovery write covers whole go to the
+ *                        backend's ->recovery_write, partly covered ones
+ *                        stop the write (Linux: "not page-aligned range
+ *                        cannot be recovered")
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "private.h"
+
+#define PAGE_MASK_U64 (~(uint64_t)(UDAX_PAGE_SIZE - 1))
+
+static inline uint64_t page_of(uint64_t off)
+{
+	return off >> UDAX_PAGE_SHIFT;
+}
+
+/* Pages covering [off, off + len), len > 0. */
+static inline uint64_t pages_of(uint64_t off, uint64_t len)
+{
+	return page_of(off + len - 1) - page_of(off) + 1;
+}
+
+/*
+ * The emulated media: bytes of [off, off + len) before the first page
+ * holding media poison (udax never touches emulated poison, as copy_mc
+ * never consumes it twice); *hit says there is such a page.
+ */
+static size_t media_limit(const struct udax_dev *dev, uint64_t off,
+			  size_t len, bool *hit)
+{
+	uint64_t fb, bad;
+
+	*hit = false;
+	if (udax__likely(!dev->media))
+		return len;
+	fb = udax__bb_first_bad(dev->media, page_of(off) * UDAX_SECTORS_PER_PAGE,
+				pages_of(off, len) * UDAX_SECTORS_PER_PAGE);
+	if (udax__likely(fb == UINT64_MAX))
+		return len;
+	*hit = true;
+	bad = fb / UDAX_SECTORS_PER_PAGE * UDAX_PAGE_SIZE;
+	return bad > off ? bad - off : 0;
+}
+
+static bool fault_is_mce(const struct udax_fault *f)
+{
+	return f->signo == SIGBUS &&
+	       (f->code == BUS_MCEERR_AR || f->code == BUS_MCEERR_AO);
+}
+
+/*
+ * A guarded copy through io_base stopped after @c of @len bytes at
+ * device offset @off.  Decide what it was; for poison, find the page and
+ * record it.  Returns the (possibly larger) count copied.
+ */
+static size_t io_fault(struct udax_dev *dev, uint64_t off, char *user,
+		       size_t c, size_t len, const struct udax_fault *f,
+		       bool write, int *err)
+{
+	int rc;
+
+	if (write ? f->in_src : !f->in_src) {
+		*err = -EFAULT;		/* the caller's buffer */
+		return c;
+	}
+	if (dev->ops->fault)
+		rc = dev->ops->fault(dev, off + c, f, write);
+	else
+		rc = fault_is_mce(f) ? 0 : -ENXIO;
+	if (rc) {
+		*err = rc;
+		return c;
+	}
+	/*
+	 * A huge mapping reports consumed poison for its whole huge page
+	 * (si_addr_lsb 21, si_addr rounded down), so the copy stopped at the
+	 * huge page's start.  Go on page by page to the page that holds it:
+	 * the copy's own progress is the precise answer.
+	 */
+	if (f->lsb > UDAX_PAGE_SHIFT) {
+		while (c < len) {
+			size_t step = UDAX_PAGE_SIZE - ((off + c) & (UDAX_PAGE_SIZE - 1));
+			struct udax_fault g;
+			size_t d;
+
+			if (step > len - c)
+				step = len - c;
+			if (write)
+				d = udax__mc_copy(dev->io_base + off + c, user + c,
+						  step, true, &g);
+			else
+				d = udax__mc_copy(user + c, dev->io_base + off + c,
+						  step, false, &g);
+			c += d;
+			if (d < step) {
+				if (write ? g.in_src : !g.in_src) {
+					*err = -EFAULT;
+					return c;
+				}
+				break;
+			}
+		}
+		if (c == len)
+			return c;	/* the poison was past our range */
+	}
+	udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
+	return c;
+}
+
+size_t udax__io_read(struct udax_dev *dev, uint64_t off, void *dst,
+		     size_t len, int *err)
+{
+	struct udax_fault f;
+	size_t lim, c;
+	bool hit;
+
+	*err = 0;
+	lim = media_limit(dev, off, len, &hit);
+	if (!dev->io_base)
+		c = lim ? dev->ops->read(dev, off, dst, lim, err) : 0;
+	else if ((c = lim ? udax__mc_copy(dst, dev->io_base + off, lim, false, &f)
+			  : 0) < lim)
+		return io_fault(dev, off, dst, c, lim, &f, false, err);
+	if (c == lim && hit)
+		udax__memory_failure(dev, off + c, UDAX_PAGE_SIZE);
+	return c;
+}
+
+size_t udax__io_write(struct udax_dev *dev, uint64_t off, const void *src,
+		      size_t len, int *err)
+{
+	struct udax_fault f;
+	size_t lim, c;
+	bool hit;
+
+	*err = 0;
+	lim = media_limit(dev, off, len, &hit);
+	if (!dev->io_base)
+		c = lim ? dev->ops->write(dev, off, src, lim, err) : 0;
+	else if ((c = lim ? udax__mc_copy(dev->io_base + off, src, lim, true, &f)
+			  : 0) < lim)
+		return io_fault(dev, off, (char *)src, c, lim, &f, true, err);
+	if (c == lim && hit)
+		udax__memory_failure(dev, off + c, UDAX_PAGE_SIZE);
+	return c;
+}
+
+/* ---- a mode over a range ------------------------------------------------- */
+
+/* Start of the first page in [off, off + len) with known poison, as an
+ * offset, or off + len. */
+static uint64_t known_stop(const struct udax_dev *dev, uint64_t off,
+			   uint64_t len)
+{
+	uint64_t bad = udax__first_bad_page(dev, page_of(off), pages_of(off, len));
+
+	if (udax__likely(bad == UINT64_MAX))
+		return off + len;
+	bad <<= UDAX_PAGE_SHIFT;
+	return bad > off ? bad : off;
+}
+
+/*
+ * Read [off, off + len) up to the first page holding poison.  Returns the
+ * bytes read; *err is set for a failure that is not poison.
+ */
+static size_t span_read(struct udax_dev *dev, char *buf, uint64_t off,
+			size_t len, int *err)
+{
+	uint64_t stop = known_stop(dev, off, len);
+
+	*err = 0;
+	if (stop == off)
+		return 0;
+	return udax__io_read(dev, off, buf, (size_t)(stop - off), err);
+}
+
+/*
+ * Write [off, off + len).  Failfast stops at the first poisoned page.
+ * Recovery sends each poisoned page the write covers whole through
+ * ->recovery_write (page by page, as Linux does, so that a partly covered
+ * one stops the write with everything before it written).
+ */
+static size_t span_write(struct udax_dev *dev, const char *buf, uint64_t off,
+			 size_t len, int mode, int *err)
+{
+	uint64_t pos = off, end = off + len;
+
+	*err = 0;
+	while (pos < end) {
+		uint64_t stop = known_stop(dev, pos, end - pos);
+		ssize_t w;
+
+		if (stop > pos) {
+			size_t want = (size_t)(stop - pos);
+			size_t c = udax__io_write(dev, pos, buf + (pos - off),
+						  want, err);
+
+			pos += c;
+			if (*err)
+				break;
+			if (c == want && pos == end)
+				break;
+		}
+		/* pos is in a poisoned page. */
+		if (mode == UDAX_OP_FAILFAST)
+			break;
+		if (pos & (UDAX_PAGE_SIZE - 1) || end - pos < UDAX_PAGE_SIZE) {
+			udax__dbg("recovery write at %#llx: the poisoned page is not covered whole",
+				  (unsigned long long)pos);
+			break;
+		}
+		w = dev->ops->recovery_write(dev, pos, buf + (pos - off),
+					     UDAX_PAGE_SIZE);
+		if (w < 0) {
+			*err = (int)w;
+			break;
+		}
+		pos += UDAX_PAGE_SIZE;
+	}
+	return (size_t)(pos - off);
+}
+
+/* ---- the seed's copies --------------------------------------------------- */
+
+/*
+ * The start of both copies: a live device, and @addr (maybe tagged)
+ * resolved to its device offset *off, with *bytes clamped to the iterator
+ * and to the device's end.  False when there is nothing to copy: dead
+ * device, bad arguments, an address outside the mapping.
+ */
+static bool copy_begin(struct udax_dev *dev, const void *addr, size_t *bytes,
+		       const struct udax_iter *it, uint64_t *off)
+{
+	const char *a = udax_kaddr_untag(addr);
+
+	if (!it || udax__dev_enter(dev) || !dev->base)
+		return false;
+	if (a < dev->base || a >= dev->base + dev->size)
+		return false;
+	*off = (uint64_t)(a - dev->base);
+	if (*bytes > it->count)
+		*bytes = it->count;
+	if (*bytes > dev->size - *off)
+		*bytes = dev->size - *off;
+	return *bytes > 0;
+}
+
+/* The iterator's current segment: address and bytes, at most @max. */
+static char *iter_seg(const struct udax_iter *it, size_t max, size_t *n)
+{
+	*n = it->iov->iov_len - it->iov_offset;
+	if (*n > max)
+		*n = max;
+	return (char *)it->iov->iov_base + it->iov_offset;
+}
+
+size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
+			 size_t bytes, struct udax_iter *it)
+{
+	size_t done = 0;
+	uint64_t off;
+
+	if (!copy_begin(dev, addr, &bytes, it, &off))
+		return 0;
+	bytes = (size_t)(known_stop(dev, off, bytes) - off);
+	while (done < bytes && it->nr_segs) {
+		size_t n, c;
+		char *seg = iter_seg(it, bytes - done, &n);
+		int err;
+
+		c = udax__io_read(dev, off + done, seg, n, &err);
+		udax__iter_advance(it, c);
+		done += c;
+		if (c < n)
+			break;
+	}
+	return done;
+}
+
+size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
+			   size_t bytes, struct udax_iter *it)
+{
+	int mode = (int)udax_kaddr_mode(addr);
+	size_t done = 0;
+	uint64_t off;
+
+	if (!copy_begin(dev, addr, &bytes, it, &off) ||
+	    dev->flags & UDAX_OPEN_RDONLY)
+		return 0;
+	if (mode == UDAX_OP_RECOVERY) {
+		bool clean = known_stop(dev, off, bytes) == off + bytes, hit;
+
+		media_limit(dev, off, bytes, &hit);
+		/* Linux: "not page-aligned range cannot be recovered". */
+		if ((!clean || hit) &&
+		    (off % UDAX_PAGE_SIZE || bytes % UDAX_PAGE_SIZE)) {
+			udax__dbg("recovery write at %#llx+%zu: not page-aligned",
+				  (unsigned long long)off, bytes);
+			return 0;
+		}
+	}
+	while (done < bytes && it->nr_segs) {
+		char page[UDAX_PAGE_SIZE];
+		size_t n, c;
+		char *seg = iter_seg(it, bytes - done, &n);
+		int err;
+
+		/*
+		 * A recovery write goes page by page; a page split between
+		 * two segments is gathered first, so that a poisoned page is
+		 * always recovered whole.
+		 */
+		if (mode == UDAX_OP_RECOVERY && n < UDAX_PAGE_SIZE &&
+		    bytes - done >= UDAX_PAGE_SIZE) {
+			struct udax_iter peek = *it;
+			size_t got = 0;
+
+			while (got < UDAX_PAGE_SIZE && peek.nr_segs) {
+				size_t m;
+				char *s = iter_seg(&peek, UDAX_PAGE_SIZE - got, &m);
+
+				memcpy(page + got, s, m);
+				got += m;
+				udax__iter_advance(&peek, m);
+			}
+			seg = page;
+			n = UDAX_PAGE_SIZE;
+		}
+		c = span_write(dev, seg, off + done, n, mode, &err);
+		udax__iter_advance(it, c);
+		done += c;
+		if (c < n)
+			break;
+	}
+	return done;
+}
+
+/* ---- explicit modes ----------------------------------------------------- */
+
+static int rw_args(struct udax_dev *dev, const void *buf, size_t len,
+		   uint64_t off, int mode)
+{
+	int rc = udax__dev_enter(dev);
+
+	if (rc)
+		return rc;
+	if ((!buf && len) ||
+	    (mode != UDAX_OP_FAILFAST && mode != UDAX_OP_RECOVERY))
+		return -EINVAL;
+	if (off > dev->size || len > dev->size - off)
+		return -ERANGE;
+	return 0;
+}
+
+/* What a call that moved @done bytes and stopped with @err returns. */
+static ssize_t rw_result(struct udax_dev *dev, size_t done, int err)
+{
+	if (done)
+		return (ssize_t)done;
+	if (err)
+		return err;
+	return udax_alive(dev) ? -EIO : -ENXIO;
+}
+
+static ssize_t do_read(struct udax_dev *dev, void *buf, size_t len,
+		       uint64_t off, int mode)
+{
+	size_t c;
+	int err;
+
+	if (mode == UDAX_OP_FAILFAST && known_stop(dev, off, len) != off + len)
+		return -EIO;
+	c = span_read(dev, buf, off, len, &err);
+	if (mode == UDAX_OP_FAILFAST && c < len)
+		return err ? err : -EIO;
+	return rw_result(dev, c, err);
+}
+
+static ssize_t do_write(struct udax_dev *dev, const void *buf, size_t len,
+			uint64_t off, int mode)
+{
+	size_t c;
+	int err;
+
+	if (dev->flags & UDAX_OPEN_RDONLY)
+		return -EBADF;
+	if (mode == UDAX_OP_FAILFAST && known_stop(dev, off, len) != off + len)
+		return -EIO;
+	c = span_write(dev, buf, off, len, mode, &err);
+	return rw_result(dev, c, err);
+}
+
+ssize_t udax_read(struct udax_dev *dev, void *buf, size_t len, uint64_t off,
+		  int mode)
+{
+	int rc = rw_args(dev, buf, len, off, mode);
+
+	if (rc)
+		return rc;
+	return len ? do_read(dev, buf, len, off, mode) : 0;
+}
+
+ssize_t udax_write(struct udax_dev *dev, const void *buf, size_t len,
+		   uint64_t off, int mode)
+{
+	int rc = rw_args(dev, buf, len, off, mode);
+
+	if (rc)
+		return rc;
+	return len ? do_write(dev, buf, len, off, mode) : 0;
+}
+
+ssize_t udax_pread(struct udax_dev *dev, void *buf, size_t len, uint64_t off)
+{
+	int rc = udax__dev_enter(dev);
+
+	if (rc)
+		return rc;
+	if (!buf && len)
+		return -EINVAL;
+	if (off >= dev->size || !len)
+		return 0;
+	if (len > dev->size - off)
+		len = (size_t)(dev->size - off);
+	return do_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+}
+
+ssize_t udax_pwrite(struct udax_dev *dev, const void *buf, size_t len,
+		    uint64_t off)
+{
+	int rc = udax__dev_enter(dev);
+
+	if (rc)
+		return rc;
+	if (!buf && len)
+		return -EINVAL;
+	if (off >= dev->size)
+		return -ERANGE;
+	if (!len)
+		return 0;
+	if (len > dev->size - off)
+		len = (size_t)(dev->size - off);
+	return do_write(dev, buf, len, off, UDAX_OP_RECOVERY);
+}
