@@ -299,6 +299,29 @@ int udax__open_backend(const struct udax_backend *b, const char *path,
  * only through udax itself. */
 extern const uint64_t udax__never;
 
+/* ---- sysfs (sysfs.c) ----------------------------------------------------
+ * Every path is formatted printf-style and read under udax__sysfs_root()
+ * (UDAX_SYSFS_ROOT, for fake trees in tests; "" otherwise).  -errno.
+ */
+const char *udax__sysfs_root(void);
+/* The first line, trailing newline and blanks removed, NUL-terminated. */
+int udax__sysfs_read(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A number, decimal or 0x hex. */
+int udax__sysfs_read_u64(uint64_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The whole file, malloc'd and NUL-terminated. */
+int udax__sysfs_read_alloc(char **text, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int udax__sysfs_write(const char *text, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The path with symlinks resolved, as seen under the root. */
+int udax__sysfs_realpath(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A counter moved every UDAX_REFRESH_MS (default 100) ms by a background
+ * thread: known_src of a backend whose list lives in sysfs. */
+const uint64_t *udax__sysfs_tick(void);
+
 /* ---- iterator (iter.c) -------------------------------------------------- */
 /* Advance @it by @n bytes (n <= it->count). */
 void udax__iter_advance(struct udax_iter *it, size_t n);
