@@ -26,8 +26,8 @@ EOF
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${UDAX_KERNEL_CACHE:-$HOME/.cache/udax-kernel}
-backend=nvdimm mode= align= mount_dax=0 size=64M timeout=240 verbose=0 keep=0
-results= envs=()
+backend=nvdimm mode='' align='' mount_dax=0 size=64M timeout=240 verbose=0 keep=0
+results='' envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--nvdimm|--nfit) backend=${1#--} ;;
@@ -132,9 +132,10 @@ q=(qemu-system-x86_64 -accel tcg -cpu max -smp 1 -no-reboot -nodefaults
    -display none -monitor none -serial stdio -serial "file:$w/results"
    -kernel "$root/boot/vmlinuz-$abi" -initrd "$w/initrd" -append "$cmdline")
 if [ $backend = nvdimm ]; then
+	# shellcheck disable=SC2054 # commas inside QEMU option values
 	# QEMU takes the 128K label area off the end of the backend: add it
 	# back so that the namespace is --size.
-	q+=(-machine pc,nvdimm=on -m "1G,slots=2,maxmem=$((2048 + size_mib))M"
+	q+=(-machine "pc,nvdimm=on" -m "1G,slots=2,maxmem=$((2048 + size_mib))M"
 	    -object "memory-backend-file,id=nv0,share=on,mem-path=$w/pmem,size=$((size_mib * 1024 + 128))K"
 	    -device nvdimm,id=nvdimm0,memdev=nv0,label-size=128K)
 else

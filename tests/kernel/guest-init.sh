@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the guest that boot.sh builds: load the nvdimm modules, make the
 # namespace boot.sh asked for, run the test script as root, report its exit
 # status on the result port, power off.  busybox ash, nothing else.
@@ -24,7 +25,13 @@ while read -r ko; do
 done </udax/modules.order
 
 i=0
-until ls /sys/bus/nd/devices 2>/dev/null | grep -q '^namespace' || [ $i = 100 ]; do
+has_namespace() {
+	for n in /sys/bus/nd/devices/namespace*; do
+		[ -e "$n" ] && return 0
+	done
+	return 1
+}
+until has_namespace || [ $i = 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -79,7 +86,7 @@ UDAX_GUEST=1
 export BUS NS REGION PMEM PMEM_NAME DAX DAX_NAME MNT RESULTS UDAX_GUEST
 say "$(uname -r) backend=$UDAX_BACKEND mode=$UDAX_MODE align=${UDAX_ALIGN:-default}" \
     "bus=$BUS region=$REGION ns=$NS pmem=$PMEM dax=$DAX mnt=$MNT"
-cd /opt
+cd /opt || exit 1
 sh /udax/test.sh </dev/null 3>&-
 rc=$?
 say "test script exited $rc"

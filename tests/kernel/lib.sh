@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # tests/kernel/lib.sh: sourced by every scenario, in two places:
 #   in the guest (busybox ash, as root, on the kernel's device): the kernel's
 #     answers and udax's answers on the real device;
@@ -6,14 +7,14 @@
 # A scenario is written once: the same rows, the same udax commands.  What
 # only the guest can do goes in "if on_real; then ... fi".
 #
-# Each answer is one line on $RESULTS, read by run-all.sh:
+# Each answer is one line on $RESULTS, read by table.sh:
 #   row|ID|TEXT             a row of the table (the current row from now on)
 #   kernel|ID|WANT|GOT      the kernel's answer       (guest)
 #   real|ID|WANT|GOT        udax on the real device   (guest)
 #   emul|ID|WANT|GOT        udax on the emulated one  (host)
 #   expect|ID|COLUMN|WANT   an answer the other side owes (so that a crash
 #                           or a missing answer shows as one)
-# WANT is a shell pattern (case), matched against GOT by run-all.sh.
+# WANT is a shell pattern, matched against GOT by table.sh.
 
 set -u
 : "${RESULTS:?}" "${UDAX_BACKEND:?}" "${UDAX_MODE:?}"
@@ -43,7 +44,7 @@ lines() {
 	fi
 }
 
-# row ID TEXT: start a row.  IDs are unique within the scenario.
+# row ID TEXT: start a row, or go back to one (it keeps its first place).
 row() {
 	ROW=$1
 	echo "== [$1] $2"

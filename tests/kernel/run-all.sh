@@ -76,7 +76,7 @@ done
 # emul_env BOOT-OPTIONS...: the variables a guest would have, for the host
 # run: the backend and namespace the scenario asked for, no devices.
 emul_env() {
-	local backend=nvdimm mode= align= mount=0
+	local backend=nvdimm mode='' align='' mount=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--nvdimm|--nfit) backend=${1#--} ;;

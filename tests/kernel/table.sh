@@ -30,7 +30,7 @@ add() { c1+=("$1"); c2+=("$2"); c3+=("$3"); c4+=("$4"); c5+=("$5"); }
 for g in "$@"; do
 	name=${g% *} label=${g#* }
 	base=$logs/$name.$label
-	read -r grc erc opts <"$base.meta" || { grc=? erc=? opts=?; }
+	read -r grc erc opts <"$base.meta" || { grc='?' erc='?' opts='?'; }
 	add "$name on $label ($opts)" "" "" "" ""
 	ids=()
 	unset text ans want owed mismatch
@@ -45,6 +45,7 @@ for g in "$@"; do
 			kernel|real|emul)
 				ans[$kind.$id]+="${ans[$kind.$id]+; }$b"
 				want[$kind.$id]+="${want[$kind.$id]+; }$a"
+				# shellcheck disable=SC2053 # WANT is a pattern
 				if [[ $b != $a ]]; then
 					mismatch[$kind.$id]=1
 				fi ;;

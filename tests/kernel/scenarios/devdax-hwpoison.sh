@@ -6,6 +6,7 @@
 # block device, and the region's list is read-only.
 # boot: nvdimm-2M --nvdimm --mode devdax --align 2M
 # boot: nvdimm-4K --nvdimm --mode devdax --align 4K
+# shellcheck source=../lib.sh
 . "${UDAX_KLIB:-/opt/lib.sh}"
 
 D=/sys/bus/dax/devices/$DAX_NAME

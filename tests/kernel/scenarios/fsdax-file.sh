@@ -4,6 +4,7 @@
 # file paths (read, write, mmap) meet it; MADV_HWPOISON stands in for a
 # machine check on page 9.  udax gets the same file.
 # boot: nvdimm --nvdimm --mount-dax
+# shellcheck source=../lib.sh
 . "${UDAX_KLIB:-/opt/lib.sh}"
 
 BB=/sys/block/$PMEM_NAME/badblocks

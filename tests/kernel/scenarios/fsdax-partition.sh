@@ -4,6 +4,7 @@
 # have no badblocks file), so the file's bad sectors are at
 # start + FIEMAP / 512.
 # boot: nvdimm --nvdimm --mount-dax
+# shellcheck source=../lib.sh
 . "${UDAX_KLIB:-/opt/lib.sh}"
 
 START=2048

@@ -5,6 +5,7 @@
 # scrub; ndctl clear-errors.  No mapping: nfit_test's "pmem" is vmalloc()
 # memory, and device-dax faults on it end in SIGBUS or an oops.
 # boot: nfit-devdax --nfit --mode devdax
+# shellcheck source=../lib.sh
 . "${UDAX_KLIB:-/opt/lib.sh}"
 
 RBB=/sys/bus/nd/devices/$REGION/badblocks
@@ -19,8 +20,8 @@ offset() {
 	echo $(($(cat "/sys/bus/dax/devices/$DAX_NAME/resource") -
 		$(cat "/sys/bus/nd/devices/$REGION/resource")))
 }
-scrub() { ndctl start-scrub "$BUS" >/dev/null && ndctl wait-scrub "$BUS" >/dev/null && echo done; }
-clear_errors() { ndctl clear-errors "$NS" >/dev/null 2>&1 && echo done; }
+scrub() { ndctl start-scrub "$BUS" >/dev/null && ndctl wait-scrub "$BUS" >/dev/null && echo ok; }
+clear_errors() { ndctl clear-errors "$NS" >/dev/null 2>&1 && echo ok; }
 
 row offset "data offset: dax resource - region resource (bytes)"
 kernel 2097152 offset
@@ -35,7 +36,7 @@ kernel "8 8" media_errors -n "$NS"
 kernel "4104 8" media_errors -R -r "$REGION"
 
 row clear "ndctl clear-errors (udax clear), then the lists"
-kernel done clear_errors
+kernel ok clear_errors
 kernel none cat "$RBB"
 # udax clear writes zeros through a mapping, which nfit_test's device-dax
 # cannot give.
@@ -50,7 +51,7 @@ udax "exit 0: none" badblocks "$DEV"
 # The kernel scrubs first; then the error is cleared and planted again, so
 # that udax's scrub finds it new.
 row scrub "address-range scrub, then the lists: region, namespace; udax"
-kernel done scrub
+kernel ok scrub
 kernel "4136 1" cat "$RBB"
 kernel "40 1" media_errors -n "$NS"
 if on_real; then

@@ -4,6 +4,7 @@
 # its first sector.
 # boot: nvdimm --nvdimm --mode raw
 # boot: nfit --nfit --mode raw
+# shellcheck source=../lib.sh
 . "${UDAX_KLIB:-/opt/lib.sh}"
 
 BB=/sys/block/$PMEM_NAME/badblocks
