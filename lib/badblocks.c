@@ -292,6 +292,11 @@ size_t udax__bb_count(const struct udax_bb *bb)
 	return ld(&bb->nr);
 }
 
+const size_t *udax__bb_count_word(const struct udax_bb *bb)
+{
+	return &bb->nr;
+}
+
 static uint64_t bb_count_in_view(const struct bb_view *v, uint64_t s,
 				 uint64_t e)
 {

@@ -16,6 +16,7 @@
 #include "private.h"
 
 const uint64_t udax__never;
+static const size_t no_ranges;
 
 /* Asked in order; the first that says "mine" opens the device.  The
  * emulated image goes first: its magic header is the surest probe. */
@@ -132,7 +133,7 @@ uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,
  * which never forgets poison, and is tried again at the next call: the
  * caller's call goes on, and the failure goes to the log.
  */
-static void known_refresh(struct udax_dev *dev)
+void udax__known_refresh(struct udax_dev *dev)
 {
 	int rc;
 
@@ -143,21 +144,6 @@ static void known_refresh(struct udax_dev *dev)
 	if (rc)
 		udax__err("known list not reloaded (%s): the last one stays in use",
 			  strerror(-rc));
-}
-
-/* Every call starts here: a dead device is gone, and changes to the known
- * list made elsewhere become visible.  A few loads when nothing changed. */
-int udax__dev_enter(struct udax_dev *dev)
-{
-	if (udax__unlikely(!dev))
-		return -EINVAL;
-	if (udax__unlikely(!__atomic_load_n(&dev->alive, __ATOMIC_ACQUIRE)))
-		return -ENXIO;
-	if (udax__unlikely(__atomic_load_n(dev->known_src, __ATOMIC_ACQUIRE) !=
-			   __atomic_load_n(&dev->known_gen, __ATOMIC_RELAXED) ||
-			   __atomic_load_n(&dev->wake, __ATOMIC_RELAXED)))
-		known_refresh(dev);
-	return 0;
 }
 
 /* ---- open and close ------------------------------------------------------ */
@@ -234,6 +220,8 @@ static int dev_open(const struct udax_backend *b, int fd, const char *path,
 		goto err_free;
 	}
 	dev->nr_pages = dev->size / UDAX_PAGE_SIZE;
+	dev->bb_nr = udax__bb_count_word(dev->bb);
+	dev->media_nr = dev->media ? udax__bb_count_word(dev->media) : &no_ranges;
 	__atomic_store_n(&dev->known_gen,
 			 ~__atomic_load_n(dev->known_src, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELAXED);

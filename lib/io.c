@@ -134,8 +134,7 @@ size_t udax__io_read(struct udax_dev *dev, uint64_t off, void *dst,
 	lim = media_limit(dev, off, len, &hit);
 	if (!dev->io_base)
 		c = lim ? dev->ops->read(dev, off, dst, lim, err) : 0;
-	else if ((c = lim ? udax__mc_copy(dst, dev->io_base + off, lim, false, &f)
-			  : 0) < lim)
+	else if ((c = udax__mc_read(dst, dev->io_base + off, lim, &f)) < lim)
 		return io_fault(dev, off, dst, c, lim, &f, false, err);
 	if (c == lim && hit)
 		udax__memory_failure(dev, off + c, UDAX_PAGE_SIZE);
@@ -159,6 +158,33 @@ size_t udax__io_write(struct udax_dev *dev, uint64_t off, const void *src,
 	if (c == lim && hit)
 		udax__memory_failure(dev, off + c, UDAX_PAGE_SIZE);
 	return c;
+}
+
+/*
+ * The common case, a device with no known poison and no emulated media
+ * poison, read through io_base: nothing can stop the copy before it faults,
+ * so there is nothing to look up.  Two counts, loaded inline; a table that
+ * fills meanwhile is a race the caller would lose by a moment anyway.
+ */
+static inline bool read_clean(const struct udax_dev *dev)
+{
+	return dev->io_base &&
+	       !(__atomic_load_n(dev->bb_nr, __ATOMIC_RELAXED) |
+		 __atomic_load_n(dev->media_nr, __ATOMIC_RELAXED));
+}
+
+/* udax__io_read() on a clean device: the copy, and io_fault() if it
+ * stops. */
+static inline size_t io_read_clean(struct udax_dev *dev, uint64_t off,
+				   void *dst, size_t len, int *err)
+{
+	struct udax_fault f;
+	size_t c = udax__mc_read(dst, dev->io_base + off, len, &f);
+
+	*err = 0;
+	if (udax__likely(c == len))
+		return c;
+	return io_fault(dev, off, dst, c, len, &f, false, err);
 }
 
 /* ---- a mode over a range ------------------------------------------------- */
@@ -247,17 +273,17 @@ static size_t span_write(struct udax_dev *dev, const char *buf, uint64_t off,
  * @pgoff (the caller's direct_access started there: an address below it
  * is a caller's mix-up).
  */
-static bool copy_begin(struct udax_dev *dev, uint64_t pgoff, const void *addr,
-		       size_t *bytes, const struct udax_iter *it, uint64_t *off)
+static inline bool copy_begin(struct udax_dev *dev, uint64_t pgoff,
+			      const void *addr, size_t *bytes,
+			      const struct udax_iter *it, uint64_t *off)
 {
-	const char *a = udax_kaddr_untag(addr);
+	uintptr_t a = (uintptr_t)addr & ~(uintptr_t)UDAX__KADDR_TAG_MASK;
 
 	if (!it || udax__dev_enter(dev) || !dev->base)
 		return false;
-	if (a < dev->base || a >= dev->base + dev->size)
-		return false;
-	*off = (uint64_t)(a - dev->base);
-	if (page_of(*off) < pgoff)
+	/* One compare: below the mapping wraps to a large offset. */
+	*off = (uint64_t)(a - (uintptr_t)dev->base);
+	if (*off >= dev->size || page_of(*off) < pgoff)
 		return false;
 	if (*bytes > it->count)
 		*bytes = it->count;
@@ -275,27 +301,51 @@ static char *iter_seg(const struct udax_iter *it, size_t max, size_t *n)
 	return (char *)it->iov->iov_base + it->iov_offset;
 }
 
-size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
-			 size_t bytes, struct udax_iter *it)
+static __attribute__((noinline)) size_t
+to_iter(struct udax_dev *dev, uint64_t off, size_t bytes,
+		      struct udax_iter *it, bool clean)
 {
 	size_t done = 0;
-	uint64_t off;
 
-	if (!copy_begin(dev, pgoff, addr, &bytes, it, &off))
-		return 0;
-	bytes = (size_t)(known_stop(dev, off, bytes) - off);
+	if (!clean)
+		bytes = (size_t)(known_stop(dev, off, bytes) - off);
 	while (done < bytes && it->nr_segs) {
 		size_t n, c;
 		char *seg = iter_seg(it, bytes - done, &n);
 		int err;
 
-		c = udax__io_read(dev, off + done, seg, n, &err);
+		if (clean)
+			c = io_read_clean(dev, off + done, seg, n, &err);
+		else
+			c = udax__io_read(dev, off + done, seg, n, &err);
 		udax__iter_advance(it, c);
 		done += c;
 		if (c < n)
 			break;
 	}
 	return done;
+}
+
+size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
+			 size_t bytes, struct udax_iter *it)
+{
+	uint64_t off;
+	bool clean;
+
+	if (!copy_begin(dev, pgoff, addr, &bytes, it, &off))
+		return 0;
+	clean = read_clean(dev);
+	/* The usual call: a clean device, one segment holds it all. */
+	if (udax__likely(clean && it->nr_segs &&
+			 bytes <= it->iov->iov_len - it->iov_offset)) {
+		char *seg = (char *)it->iov->iov_base + it->iov_offset;
+		int err;
+		size_t c = io_read_clean(dev, off, seg, bytes, &err);
+
+		udax__iter_advance(it, c);
+		return c;
+	}
+	return to_iter(dev, off, bytes, it, clean);
 }
 
 size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
@@ -389,9 +439,16 @@ static ssize_t do_read(struct udax_dev *dev, void *buf, size_t len,
 	size_t c;
 	int err;
 
-	if (mode == UDAX_OP_FAILFAST && known_stop(dev, off, len) != off + len)
-		return -EIO;
-	c = span_read(dev, buf, off, len, &err);
+	if (udax__likely(read_clean(dev))) {
+		c = io_read_clean(dev, off, buf, len, &err);
+		if (udax__likely(c == len))
+			return (ssize_t)len;
+	} else {
+		if (mode == UDAX_OP_FAILFAST &&
+		    known_stop(dev, off, len) != off + len)
+			return -EIO;
+		c = span_read(dev, buf, off, len, &err);
+	}
 	if (mode == UDAX_OP_FAILFAST && c < len)
 		return err ? err : -EIO;
 	return rw_result(dev, c, err);

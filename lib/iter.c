@@ -21,15 +21,3 @@ void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
 		it->nr_segs--;
 	}
 }
-
-void udax__iter_advance(struct udax_iter *it, size_t n)
-{
-	it->count -= n;
-	n += it->iov_offset;
-	while (it->nr_segs && n >= it->iov->iov_len) {
-		n -= it->iov->iov_len;
-		it->iov++;
-		it->nr_segs--;
-	}
-	it->iov_offset = it->nr_segs ? n : 0;
-}

@@ -65,6 +65,7 @@
  * (a mapping of a truncated file) is caught.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -78,6 +79,35 @@
 #define PAGE_MASK (~(uintptr_t)(UDAX_PAGE_SIZE - 1))
 
 #define barrier() __asm__ volatile("" ::: "memory")
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+#define MC_TABLE 1
+#define MC_HIDDEN __attribute__((visibility("hidden")))
+
+/* mc_copy_x86_64.S: its listed instructions and their fixups, as offsets
+ * from udax__mc_text_start, in address order. */
+struct mc_ex {
+	int32_t site, fixup;
+};
+extern const struct mc_ex udax__mc_extable[] MC_HIDDEN;
+extern const struct mc_ex udax__mc_extable_end[] MC_HIDDEN;
+extern const char udax__mc_text_start[] MC_HIDDEN;
+extern const char udax__mc_text_end[] MC_HIDDEN;
+extern size_t udax__mc_movsb_min MC_HIDDEN, udax__mc_movsb_max MC_HIDDEN;
+
+int udax__mc_isa;
+#else
+#define MC_TABLE 0
+#endif
+
+/* The fault as the handler hands it to a fixup in one register. */
+static inline uint64_t mc_info_pack(int sig, int code, int lsb)
+{
+	return (uint64_t)(sig & 0xff) | (uint64_t)(lsb & 0xff) << 8 |
+	       (uint64_t)(uint32_t)code << 32;
+}
 
 struct mc_guard {
 	sigjmp_buf env;
@@ -169,12 +199,52 @@ static bool guard_live(const struct mc_guard *g, const ucontext_t *uc)
 #endif
 }
 
+#if MC_TABLE
+/* The fixup for a fault at @ip, or 0 when @ip is not a listed instruction.
+ * Plain loads of constant data: signal-safe. */
+static uintptr_t mc_fixup(uintptr_t ip)
+{
+	uintptr_t base = (uintptr_t)udax__mc_text_start;
+	const struct mc_ex *x;
+
+	if (ip - base >= (uintptr_t)(udax__mc_text_end - udax__mc_text_start))
+		return 0;
+	for (x = udax__mc_extable; x < udax__mc_extable_end; x++)
+		if (base + (uintptr_t)x->site == ip)
+			return base + (uintptr_t)x->fixup;
+	return 0;
+}
+#endif
+
 static void mc_handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
-	struct mc_guard *g = mc_cur;
+	struct mc_guard *g;
 	int saved_errno = errno;
 
+#if MC_TABLE
+	/*
+	 * A listed instruction of mc_copy_x86_64.S: resume at its fixup with
+	 * the fault in %r10 and %r11.  The interrupted context's mask comes
+	 * back with it at sigreturn, whatever a wrapper blocked meanwhile.
+	 */
+	if (si->si_code > 0) {
+		greg_t *r = uc->uc_mcontext.gregs;
+		uintptr_t fix = mc_fixup((uintptr_t)r[REG_RIP]);
+
+		if (fix) {
+			int lsb = sig == SIGBUS && (si->si_code == BUS_MCEERR_AR ||
+						    si->si_code == BUS_MCEERR_AO)
+				  ? si->si_addr_lsb : 0;
+
+			r[REG_RIP] = (greg_t)fix;
+			r[REG_R10] = (greg_t)(uintptr_t)si->si_addr;
+			r[REG_R11] = (greg_t)mc_info_pack(sig, si->si_code, lsb);
+			return;
+		}
+	}
+#endif
+	g = mc_cur;
 	/* si_code <= 0: sent by someone (kill, sigqueue), not a fault */
 	if (g && si->si_code > 0) {
 		if (guard_live(g, uc)) {
@@ -217,13 +287,70 @@ static int mc_take(int sig, struct sigaction *old)
 	return 0;
 }
 
+#if MC_TABLE
+#define CPUID7_EBX_ERMS		(1u << 9)
+#define CPUID7_EDX_FSRM		(1u << 4)
+
+/*
+ * The copy for this CPU: the widest vectors that it and the OS (XCR0)
+ * allow, and rep movsb for the sizes where glibc's memcpy takes it:
+ * from 2112 bytes with FSRM (2048 per 16 bytes of vector with ERMS
+ * alone), up to the L2 size on AMD (beyond it the vector loop does
+ * better there) and without bound elsewhere; never without ERMS.
+ */
+static int mc_choose(void)
+{
+	unsigned int a = 0, b = 0, c = 0, d = 0, b7 = 0, d7 = 0, vendor = 0;
+	unsigned int top = __get_cpuid_max(0, &vendor);
+	int isa = UDAX_MC_SSE2, vec = 16;
+
+	if (top >= 7)
+		__cpuid_count(7, 0, a, b7, c, d7);
+	__get_cpuid(1, &a, &b, &c, &d);
+	if ((c & bit_OSXSAVE) && (c & bit_AVX)) {
+		unsigned int lo, hi;
+
+		__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+		if ((lo & 0x6) == 0x6 && (b7 & bit_AVX2)) {
+			isa = UDAX_MC_AVX2;
+			vec = 32;
+		}
+		if ((lo & 0xe6) == 0xe6 && (b7 & bit_AVX512F) &&
+		    (b7 & bit_AVX512VL)) {
+			isa = UDAX_MC_AVX512;
+			vec = 64;
+		}
+	}
+	if (b7 & CPUID7_EBX_ERMS) {
+		size_t max = SIZE_MAX;
+
+		if (vendor == signature_AMD_ebx &&
+		    __get_cpuid(0x80000006, &a, &b, &c, &d) && c >> 16)
+			max = (size_t)(c >> 16) * 1024;
+		udax__mc_movsb_max = max;
+		udax__mc_movsb_min = d7 & CPUID7_EDX_FSRM ? 2112
+							  : 2048 * (size_t)vec / 16;
+	}
+	return isa;
+}
+#endif
+
 static void mc_install(void)
 {
+#if MC_TABLE
+	int isa = mc_choose();
+#endif
+
 	/* Settle the persist choice here, not under a guard on first use. */
 	udax__persist_impl();
 	mc_init_err = mc_take(SIGBUS, &mc_old_bus);
-	if (!mc_init_err)
-		__atomic_store_n(&mc_installed, 1, __ATOMIC_RELEASE);
+	if (mc_init_err)
+		return;
+	__atomic_store_n(&mc_installed, 1, __ATOMIC_RELEASE);
+#if MC_TABLE
+	/* Copies through the table only once the handler knows the table. */
+	__atomic_store_n(&udax__mc_isa, isa, __ATOMIC_RELEASE);
+#endif
 }
 
 static void mc_install_segv(void)
@@ -334,9 +461,76 @@ static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 	}
 }
 
+#if MC_TABLE
+static void fault_set(struct udax_fault *f, const struct udax_mc_raw *raw,
+		      bool in_src)
+{
+	f->addr = (const void *)raw->addr;
+	f->signo = (int)(raw->info & 0xff);
+	f->lsb = (int)(raw->info >> 8 & 0xff);
+	f->code = (int)(uint32_t)(raw->info >> 32);
+	f->in_src = in_src;
+}
+
+/*
+ * A table-guarded copy came back with @rem bytes maybe not copied.  The
+ * fault address says where the copy must stop: c, the offset of the
+ * faulting page (as in mc_run()).  dst[0, len - rem) is copied; when that
+ * falls short of c, the gap below the faulting page is copied again with
+ * rep movsb, whose progress is exact, and a fault there lowers c: it ends.
+ */
+size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
+		       const struct udax_mc_raw *raw, struct udax_fault *f)
+{
+	struct udax_mc_raw r = *raw;
+	size_t done = len - rem;
+
+	for (;;) {
+		intptr_t cut = fault_cut(r.addr, (uintptr_t)src, len);
+		bool in_src = cut >= 0;
+		size_t gap;
+
+		if (cut < 0)
+			cut = fault_cut(r.addr, (uintptr_t)dst, len);
+		fault_set(f, &r, in_src);
+		if (cut <= 0)
+			return 0;
+		if ((size_t)cut <= done)
+			return (size_t)cut;
+		gap = (size_t)cut - done;
+		rem = udax__mc_copy_movsb((char *)dst + done,
+					  (const char *)src + done, gap, &r);
+		if (!rem)
+			return (size_t)cut;
+		done += gap - rem;
+	}
+}
+
+size_t udax__mc_read_slow(void *dst, const void *src, size_t len,
+			  struct udax_fault *f)
+{
+	/* udax_open() installed the handlers; this is for internal callers
+	 * that copy before any open. */
+	udax__mcsafe_init();
+	if (__atomic_load_n(&udax__mc_isa, __ATOMIC_ACQUIRE))
+		return udax__mc_read(dst, src, len, f);
+	return mc_run(dst, src, len, false, false, f);
+}
+#endif
+
 size_t udax__mc_copy(void *dst, const void *src, size_t len, bool persist,
 		     struct udax_fault *f)
 {
+#if MC_TABLE
+	if (!persist) {
+		f->addr = NULL;
+		f->signo = 0;
+		f->code = 0;
+		f->lsb = 0;
+		f->in_src = false;
+		return udax__mc_read(dst, src, len, f);
+	}
+#endif
 	return mc_run(dst, src, len, persist, false, f);
 }
 

@@ -16,6 +16,7 @@
 #ifndef UDAX_PRIVATE_H
 #define UDAX_PRIVATE_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,6 +72,9 @@ int udax__bb_assign(struct udax_bb *bb, const struct udax_range *r, size_t n);
 uint64_t udax__bb_first_bad(const struct udax_bb *bb, uint64_t s, uint64_t n);
 /* Number of ranges.  Lock-free. */
 size_t udax__bb_count(const struct udax_bb *bb);
+/* The word udax__bb_count() reads, for a hot path that tests a table for
+ * emptiness inline: load it relaxed; valid for the table's life. */
+const size_t *udax__bb_count_word(const struct udax_bb *bb);
 /* Copy up to @max ranges (sectors) into @out; returns the total count.  A
  * consistent snapshot.  Lock-free. */
 size_t udax__bb_snapshot(const struct udax_bb *bb, struct udax_range *out,
@@ -129,6 +133,69 @@ size_t udax__mc_copy(void *dst, const void *src, size_t len, bool persist,
 		     struct udax_fault *f);
 /* Guarded persistent memset of zero; same contract as udax__mc_copy(). */
 size_t udax__mc_zero(void *dst, size_t len, struct udax_fault *f);
+
+/*
+ * udax__mc_copy(dst, src, len, false, f), inlined for the hot paths, except
+ * that *f is written only on a fault.  On x86-64 the copy is one call of a
+ * routine of mc_copy_x86_64.S whose faults the handler resumes through its
+ * table (mcsafe.c): no jump buffer, no per-call state.
+ */
+#if defined(__x86_64__)
+#define UDAX__HIDDEN __attribute__((visibility("hidden")))
+
+/* The fault, as the handler leaves it for a routine's fixup. */
+struct udax_mc_raw {
+	uintptr_t addr;		/* si_addr */
+	uint64_t info;		/* signo | lsb << 8 | code << 32 */
+};
+
+enum { UDAX_MC_SSE2 = 1, UDAX_MC_AVX2, UDAX_MC_AVX512 };
+/* The routine for this CPU; 0 until the SIGBUS handler is in place. */
+extern int udax__mc_isa UDAX__HIDDEN;
+
+/* 0, or the bytes at the end that may not be copied (raw: the fault). */
+size_t udax__mc_copy_sse2(void *dst, const void *src, size_t len,
+			  struct udax_mc_raw *raw) UDAX__HIDDEN;
+size_t udax__mc_copy_avx2(void *dst, const void *src, size_t len,
+			  struct udax_mc_raw *raw) UDAX__HIDDEN;
+size_t udax__mc_copy_avx512(void *dst, const void *src, size_t len,
+			    struct udax_mc_raw *raw) UDAX__HIDDEN;
+/* rep movsb alone: exactly the bytes not copied. */
+size_t udax__mc_copy_movsb(void *dst, const void *src, size_t len,
+			   struct udax_mc_raw *raw) UDAX__HIDDEN;
+/* The count udax__mc_copy() returns after a routine left @rem and @raw. */
+size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
+		       const struct udax_mc_raw *raw, struct udax_fault *f);
+/* Before the handler is in place. */
+size_t udax__mc_read_slow(void *dst, const void *src, size_t len,
+			  struct udax_fault *f);
+
+static inline size_t udax__mc_read(void *dst, const void *src, size_t len,
+				   struct udax_fault *f)
+{
+	int isa = __atomic_load_n(&udax__mc_isa, __ATOMIC_RELAXED);
+	struct udax_mc_raw raw;
+	size_t rem;
+
+	if (udax__likely(isa == UDAX_MC_AVX512))
+		rem = udax__mc_copy_avx512(dst, src, len, &raw);
+	else if (isa == UDAX_MC_AVX2)
+		rem = udax__mc_copy_avx2(dst, src, len, &raw);
+	else if (isa == UDAX_MC_SSE2)
+		rem = udax__mc_copy_sse2(dst, src, len, &raw);
+	else
+		return udax__mc_read_slow(dst, src, len, f);
+	if (udax__likely(!rem))
+		return len;
+	return udax__mc_settle(dst, src, len, rem, &raw, f);
+}
+#else
+static inline size_t udax__mc_read(void *dst, const void *src, size_t len,
+				   struct udax_fault *f)
+{
+	return udax__mc_copy(dst, src, len, false, f);
+}
+#endif
 
 /* ---- persistent copies (pmem_copy.c) ------------------------------------
  * Chosen once at run time from the CPU's features; see pmem_copy.c.
@@ -254,6 +321,9 @@ struct udax_dev {
 					 * backend does not keep itself */
 	struct udax_bb *media;		/* the emulated media's poison; NULL
 					 * on real devices */
+	/* The counts of bb and media (a zero word without media), set at
+	 * open: both zero, and a read has nothing to look up (io.c). */
+	const size_t *bb_nr, *media_nr;
 	/* The known list is current while *known_src == known_gen; when it
 	 * moves, the next call runs ->load_known (one load per call).  At
 	 * open the two differ, so the first ->load_known loads. */
@@ -292,9 +362,27 @@ uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,
 /* ->zero_page_range from ->recovery_write and persistent stores. */
 int udax__zero_pages(struct udax_dev *dev, uint64_t pgoff, uint64_t n);
 
-/* Start of every call: -EINVAL (NULL), -ENXIO (dead), else 0, with a
- * reload of the known list first when it moved (a few loads when not). */
-int udax__dev_enter(struct udax_dev *dev);
+/* The known list moved: reload it, unless another thread is at it (the
+ * caller goes on with the list as it is). */
+void udax__known_refresh(struct udax_dev *dev);
+
+/*
+ * Start of every call: -EINVAL (NULL), -ENXIO (dead), else 0, with a
+ * reload of the known list first when it moved.  Inline: four loads and
+ * no call when nothing changed.
+ */
+static inline int udax__dev_enter(struct udax_dev *dev)
+{
+	if (udax__unlikely(!dev))
+		return -EINVAL;
+	if (udax__unlikely(!__atomic_load_n(&dev->alive, __ATOMIC_ACQUIRE)))
+		return -ENXIO;
+	if (udax__unlikely(__atomic_load_n(dev->known_src, __ATOMIC_ACQUIRE) !=
+			   __atomic_load_n(&dev->known_gen, __ATOMIC_RELAXED) ||
+			   __atomic_load_n(&dev->wake, __ATOMIC_RELAXED)))
+		udax__known_refresh(dev);
+	return 0;
+}
 
 /* io.c: bytes through io_base or ->read/->write, stopping at poison. */
 size_t udax__io_read(struct udax_dev *dev, uint64_t off, void *dst,
@@ -334,7 +422,17 @@ int udax__sysfs_realpath(char *out, size_t size, const char *fmt, ...)
 const uint64_t *udax__sysfs_tick(void);
 
 /* ---- iterator (iter.c) -------------------------------------------------- */
-/* Advance @it by @n bytes (n <= it->count). */
-void udax__iter_advance(struct udax_iter *it, size_t n);
+/* Advance @it by @n bytes (n <= it->count).  Inline: the copies' hot path. */
+static inline void udax__iter_advance(struct udax_iter *it, size_t n)
+{
+	it->count -= n;
+	n += it->iov_offset;
+	while (it->nr_segs && n >= it->iov->iov_len) {
+		n -= it->iov->iov_len;
+		it->iov++;
+		it->nr_segs--;
+	}
+	it->iov_offset = it->nr_segs ? n : 0;
+}
 
 #endif /* UDAX_PRIVATE_H */
