@@ -29,6 +29,7 @@ enum cli_opt {
 	OPT_COUNT,
 	OPT_MAX_RATE,
 	OPT_STRIDE,
+	OPT_HUMAN,
 	OPT_NR			/* --verbose and --help are always accepted */
 };
 

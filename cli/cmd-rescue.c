@@ -99,16 +99,16 @@ static int summary(struct cli_args *a, const struct map *m,
 	if (a->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_add_str(o, "device", a->pos[0]);
+		json_add_str(o, "dev", a->pos[0]);
 		json_add_str(o, "output", a->pos[1]);
 		json_add_str(o, "mapfile", a->pos[2]);
-		json_add_u64(o, "size", map_extent(m));
-		json_add_u64(o, "rescued_bytes", fin);
-		json_add_u64(o, "bad_bytes", bad);
-		json_add_u64(o, "non_tried_bytes", nt);
-		json_add_u64(o, "non_trimmed_bytes", ntr);
-		json_add_u64(o, "non_scraped_bytes", ns);
-		json_add_u64(o, "rescued_this_run", st->rescued_run);
+		json_add_size(o, "size", map_extent(m));
+		json_add_size(o, "rescued_bytes", fin);
+		json_add_size(o, "bad_bytes", bad);
+		json_add_size(o, "non_tried_bytes", nt);
+		json_add_size(o, "non_trimmed_bytes", ntr);
+		json_add_size(o, "non_scraped_bytes", ns);
+		json_add_size(o, "rescued_this_run_bytes", st->rescued_run);
 		json_add_u64(o, "read_errors", st->read_errors);
 		json_add(o, "seconds", json_object_new_double(st->seconds));
 		json_add_bool(o, "finished", m->current_status == MAP_FINISHED);
