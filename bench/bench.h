@@ -97,7 +97,13 @@ struct stat3 stats(const double *v, int n);
 
 /* ---- figures: one row of the table, one object of the JSON --------------- */
 
-enum goal_kind { G_NONE, G_RATIO_GE, G_RATIO_LE, G_ABS_LE };
+enum goal_kind {
+	G_NONE,
+	G_RATIO_GE,	/* ratio.med >= goal */
+	G_RATIO_LE,	/* ratio.med <= goal (a slowdown) */
+	G_ABS_LE,	/* a.med <= goal, in unit */
+	G_OVER_LE,	/* over.med <= goal: ns per op above the baseline */
+};
 
 struct fig {
 	char section[16];
@@ -111,6 +117,8 @@ struct fig {
 	char unit[8];		/* of a and b: "GB/s", "ns", "us", "B" */
 	struct stat3 a, b;	/* udax, baseline (b.med NAN: none) */
 	double a_ns_op, b_ns_op;	/* time per operation, medians */
+	bool has_over;
+	struct stat3 over;	/* per pair: (t_udax - t_baseline) / ops, ns */
 	enum goal_kind goal_kind;
 	double goal;
 	int result;		/* -1 no goal, 0 MISS, 1 PASS */
@@ -126,12 +134,42 @@ struct fig *fig_new(const char *section, const char *pair, const char *size,
 		    const char *mode, int threads);
 void fig_goal(struct fig *f, enum goal_kind k, double g);
 const char *goal_str(const struct fig *f, char *buf, size_t n);
+const char *goal_value_str(const struct fig *f, char *buf, size_t n);
 const char *result_str(const struct fig *f);
 void fmt_abs(char *buf, size_t n, double v, const char *unit);
 void fmt_ratio(char *buf, size_t n, const struct fig *f);
 void fig_print_header(void);
 void fig_print(const struct fig *f);
 void size_name(char *buf, size_t n, uint64_t s);
+
+/* ---- interleaved A/B pairs on 1 or 2 threads (harness.c) ---------------- */
+
+/* One side of a pair: @n operations on @ctx.  Returns the failed ones. */
+typedef uint64_t pair_fn(void *ctx, uint64_t n);
+
+/*
+ * Side A (udax) and side B (the baseline) run alternately, one sample of
+ * @iters operations each, cfg.warmup pairs and then cfg.pairs timed ones.
+ * With 2 threads, thread t runs on ctx[t], pinned to CPU t, and a barrier
+ * before every sample makes both run A together, then B together.
+ */
+struct pairs {
+	pair_fn *a, *b;
+	void *ctx[2];
+	int nthreads;
+	/* results of pairs_run() */
+	uint64_t iters;		/* per sample, so that the faster side takes
+				 * cfg.sample_ns; 0: A failed in calibration */
+	uint64_t err[2];	/* failed operations of A, per thread */
+	double *ta[2], *tb[2];	/* ns per sample, per thread, cfg.pairs each */
+};
+
+int pairs_run(struct pairs *p);
+void pairs_free(struct pairs *p);
+/* Fill @f from @p: the ratio t_B / t_A of every pair and thread; a and b
+ * as @work_per_op x operations / ns summed over the threads (by the slower
+ * thread of each sample); time and overhead per operation. */
+void pairs_fig(struct fig *f, const struct pairs *p, double work_per_op);
 
 /* ---- machine ------------------------------------------------------------- */
 
@@ -186,7 +224,6 @@ struct copy_ctx {
 	uint64_t region, slots_mask;	/* cold: first byte, slot count - 1 */
 	unsigned int bits;
 	uint64_t cursor;
-	int err;			/* short udax copies */
 };
 
 /* A bijection of [0, 2^bits): xor-shift and odd multiplies, each
@@ -215,12 +252,10 @@ static inline uint64_t slot_off(struct copy_ctx *c)
 	return c->region + s * c->size;
 }
 
-/* One side of a pair: @n copies of c->size bytes. */
-typedef void copy_loop_fn(struct copy_ctx *c, uint64_t n);
-
 struct copy_kind {
 	const char *pair;		/* "udax call / baseline" */
-	copy_loop_fn *a, *b;		/* udax, baseline */
+	/* udax, baseline: @n copies of c->size bytes on a struct copy_ctx */
+	pair_fn *a, *b;
 	/* why the baseline was not built, or NULL */
 	const char *(*unbuilt)(void);
 	void (*goal)(struct fig *f, uint64_t size, bool cold);
@@ -234,7 +269,7 @@ void copy_teardown(void);
 /* Every size, hot and cold, 1 and 2 threads, of each kind in turn. */
 void copy_kinds(const char *section, const struct copy_kind *const *k,
 		int nk);
-void copy_loop_memcpy_from_base(struct copy_ctx *c, uint64_t n);
+uint64_t copy_loop_memcpy_from_base(void *ctx, uint64_t n);
 
 /* libpmem / libpmem2 over cp.base (persist.c) */
 void persist_setup(void);
@@ -268,5 +303,7 @@ void bench_readers(void);
 void bench_memory(void);
 void bench_parts(void);
 void bench_poison(void);
+void bench_workload(void);
+uint64_t workload_dev_size(void);
 
 #endif

@@ -66,8 +66,8 @@ plot $reads using 2:3:4:xtic(1) title 'failfast hot', \
 	'' using 11:12:13 title 'recovery cold', \
 	'' using 14:15:16 title 'failfast cold, 2 threads', \
 	'' using 17:18:19 title 'pread cold', \
-	0.95 with lines dt 2 lw 2 lc rgb 'red' title 'goal 0.95 (>= 64 KiB)', \
-	0.90 with lines dt 3 lw 2 lc rgb 'dark-red' title 'goal 0.90 (recovery 4 KiB, 2 MiB)'
+	0.95 with lines dt 2 lw 2 lc rgb 'red' title 'goal 0.95 (>= 64 KiB; 4 KiB hot)', \
+	0.90 with lines dt 3 lw 2 lc rgb 'dark-red' title 'goal 0.90 (recovery 4 KiB cold, 2 MiB)'
 
 set title 'Persistent writes: copy_from_iter / libpmem (higher is better)'
 plot $writes using 2:3:4:xtic(1) title 'vs pmem_memcpy_persist hot', \
@@ -76,6 +76,7 @@ plot $writes using 2:3:4:xtic(1) title 'vs pmem_memcpy_persist hot', \
 	'' using 11:12:13 title 'vs pmem2 memcpy_fn cold', \
 	'' using 14:15:16 title 'pwrite / memcpy cold', \
 	1.0 with lines dt 2 lw 2 lc rgb 'red' title 'goal 1.00', \
+	1.1 with lines dt 4 lw 2 lc rgb 'dark-orange' title 'goal 1.10 (64 B cold)', \
 	1.3 with lines dt 3 lw 2 lc rgb 'dark-red' title 'goal 1.30 (2 MiB, 64 MiB cold)'
 
 set title 'Bad-block lookup, random single sector (ns, lower is better)'
@@ -86,9 +87,11 @@ plot $lookup using 2:3:4:xtic(1) title 'udax (udax__bb_first_bad)', \
 	'' using 5:5:5 title 'goal', \
 	'' using 6:7:8 title 'Linux 512-slot array (badblocks_check)'
 
-# Panel 4: the other goal figures as text, one label each: "pair, size:
-# value  goal result".  The value is the ratio when there is one, else the
-# udax value with its unit, printed as the table prints it.
+# Panel 4: the other goals as text, one label each: "pair, size: value
+# goal result".  The value is what the goal is about: the overhead per
+# operation, else the ratio, else the udax value with its unit, printed as
+# the table prints it.  First the per-operation overhead goals of the
+# charted copies (1 thread), then every figure of the sections not charted.
 unset xlabel
 unset ylabel
 unset border
@@ -97,10 +100,14 @@ unset grid
 set title 'Other goals'
 fmtabs(v, u) = v >= 100 ? sprintf('%.0f %s', v, u) : \
 	    v >= 10 ? sprintf('%.1f %s', v, u) : sprintf('%.2f %s', v, u)
-load '< jq -r ''[.figures[] | select(.section == "da" or .section == "readers" or .section == "memory" or .section == "poison")][:14] | to_entries[] | .key as $i | .value ' \
-	. '| "set label \($i + 1) sprintf(\"%s, %s: %s  %s %s\", \(.pair | @json), \(.size | @json), " ' \
-	. '+ (if .ratio != null and .ratio.median != null then "sprintf(\"%.2f%s\", \(.ratio.median), \(if .ratio_kind == "slowdown" then "x slower" else "" end | @json))" ' \
+load '< jq -r ''[.figures[] | select((.section != "parts" and .threads == 1 and (.goal // "" | test("ns/op"))) ' \
+	. 'or .section == "da" or .section == "readers" or .section == "memory" or .section == "parts" and .goal != null ' \
+	. 'or .section == "poison" or .section == "workload")][:18] | to_entries[] | .key as $i | .value ' \
+	. '| "set label \($i + 1) sprintf(\"%s, %s: %s  %s %s\", \(.pair | @json), ' \
+	. '\(.size + (if .section == "read" or .section == "rw" then " \(.mode)" elif .section == "workload" then " \(.threads)T" else "" end) | @json), " ' \
+	. '+ (if (.goal // "" | test("ns/op")) then "sprintf(\"%+.1f ns/op\", \(.overhead_ns_per_op.median))" ' \
+	. 'elif .ratio != null and .ratio.median != null then "sprintf(\"%.2f%s\", \(.ratio.median), \(if .ratio_kind == "slowdown" then "x slower" else "" end | @json))" ' \
 	. 'elif .udax.median != null then "fmtabs(\(.udax.median), \(.unit | @json))" else "\"-\"" end) ' \
-	. '+ ", \(.goal // "" | @json), \(.result // "" | @json)) at graph 0.02, graph \(0.92 - 0.065 * $i) font \"sans,10\""'' ''' . json . "'"
+	. '+ ", \(.goal // "" | @json), \(.result // "" | @json)) at graph 0.02, graph \(0.95 - 0.052 * $i) font \"sans,9\""'' ''' . json . "'"
 plot [0:1][0:1] NaN notitle
 unset multiplot

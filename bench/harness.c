@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,6 +109,7 @@ struct fig *fig_new(const char *section, const char *pair, const char *size,
 	f->a.med = f->a.min = f->a.max = NAN;
 	f->b.med = f->b.min = f->b.max = NAN;
 	f->a_ns_op = f->b_ns_op = NAN;
+	f->over.med = f->over.min = f->over.max = NAN;
 	return f;
 }
 
@@ -130,6 +132,10 @@ void fig_goal(struct fig *f, enum goal_kind k, double g)
 		v = f->a.med;
 		f->result = isnan(v) ? -1 : v <= g;
 		break;
+	case G_OVER_LE:
+		v = f->has_over ? f->over.med : NAN;
+		f->result = isnan(v) ? -1 : v <= g;
+		break;
 	default:
 		f->result = -1;
 	}
@@ -146,6 +152,30 @@ const char *goal_str(const struct fig *f, char *buf, size_t n)
 		break;
 	case G_ABS_LE:
 		snprintf(buf, n, "<= %g %s", f->goal, f->unit);
+		break;
+	case G_OVER_LE:
+		snprintf(buf, n, "<= +%g ns/op", f->goal);
+		break;
+	default:
+		snprintf(buf, n, "-");
+	}
+	return buf;
+}
+
+/* What the goal is about, as measured. */
+const char *goal_value_str(const struct fig *f, char *buf, size_t n)
+{
+	switch (f->goal_kind) {
+	case G_RATIO_GE:
+	case G_RATIO_LE:
+		fmt_ratio(buf, n, f);
+		break;
+	case G_ABS_LE:
+		fmt_abs(buf, n, f->a.med, f->unit);
+		break;
+	case G_OVER_LE:
+		snprintf(buf, n, "%+.1f ns/op [%+.1f..%+.1f]", f->over.med,
+			 f->over.min, f->over.max);
 		break;
 	default:
 		snprintf(buf, n, "-");
@@ -209,6 +239,153 @@ void size_name(char *buf, size_t n, uint64_t s)
 		snprintf(buf, n, "%" PRIu64 " KiB", s / KiB);
 	else
 		snprintf(buf, n, "%" PRIu64 " B", s);
+}
+
+/* ---- interleaved A/B pairs on 1 or 2 threads ---------------------------- */
+
+struct pairs_thread {
+	struct pairs *p;
+	int t;
+	pthread_barrier_t *bar;
+};
+
+/* One sample: @n operations of side @b (0: A, 1: B) on thread @t.  ns. */
+static double pairs_sample(struct pairs *p, int t, int b, uint64_t n)
+{
+	pair_fn *fn = b ? p->b : p->a;
+	double t0 = now_ns();
+	uint64_t e = fn(p->ctx[t], n);
+
+	if (!b)
+		p->err[t] += e;
+	return now_ns() - t0;
+}
+
+/* Operations per sample so that the faster side takes cfg.sample_ns;
+ * 0 when A fails. */
+static uint64_t pairs_calibrate(struct pairs *p)
+{
+	uint64_t n = 1;
+
+	pin_to(0);
+	for (;;) {
+		double a = pairs_sample(p, 0, 0, n), b = pairs_sample(p, 0, 1, n);
+		double m = a < b ? a : b;
+
+		if (p->err[0])
+			return 0;
+		if (m >= cfg.sample_ns / 8 || n >= (1ULL << 34)) {
+			double k = cfg.sample_ns / (m > 1 ? m : 1);
+			uint64_t r = (uint64_t)ceil((double)n * k);
+
+			return r ? r : 1;
+		}
+		n *= 8;
+	}
+}
+
+static void *pairs_thread(void *arg)
+{
+	struct pairs_thread *c = arg;
+	struct pairs *p = c->p;
+
+	pin_to(c->t % cfg.ncpu);
+	for (int i = -cfg.warmup; i < cfg.pairs; i++) {
+		double a, b;
+
+		pthread_barrier_wait(c->bar);
+		a = pairs_sample(p, c->t, 0, p->iters);
+		pthread_barrier_wait(c->bar);
+		b = pairs_sample(p, c->t, 1, p->iters);
+		if (i >= 0) {
+			p->ta[c->t][i] = a;
+			p->tb[c->t][i] = b;
+		}
+	}
+	return NULL;
+}
+
+int pairs_run(struct pairs *p)
+{
+	struct pairs_thread c[2];
+	pthread_barrier_t bar;
+	pthread_t th[2];
+	int t;
+
+	p->err[0] = p->err[1] = 0;
+	p->iters = pairs_calibrate(p);
+	if (!p->iters)
+		return -EIO;
+	for (t = 0; t < p->nthreads; t++) {
+		p->ta[t] = calloc((size_t)cfg.pairs, sizeof(double));
+		p->tb[t] = calloc((size_t)cfg.pairs, sizeof(double));
+		if (!p->ta[t] || !p->tb[t])
+			abort();
+	}
+	pthread_barrier_init(&bar, NULL, (unsigned int)p->nthreads);
+	for (t = 0; t < p->nthreads; t++) {
+		c[t].p = p;
+		c[t].t = t;
+		c[t].bar = &bar;
+		if (pthread_create(&th[t], NULL, pairs_thread, &c[t]))
+			abort();
+	}
+	for (t = 0; t < p->nthreads; t++)
+		pthread_join(th[t], NULL);
+	pthread_barrier_destroy(&bar);
+	return 0;
+}
+
+void pairs_free(struct pairs *p)
+{
+	for (int t = 0; t < 2; t++) {
+		free(p->ta[t]);
+		free(p->tb[t]);
+		p->ta[t] = p->tb[t] = NULL;
+	}
+}
+
+void pairs_fig(struct fig *f, const struct pairs *p, double work_per_op)
+{
+	int np = cfg.pairs, nt = p->nthreads;
+	double *ratios = calloc((size_t)(np * nt), sizeof(double));
+	double *over = calloc((size_t)(np * nt), sizeof(double));
+	double *ga = calloc((size_t)np, sizeof(double));
+	double *gb = calloc((size_t)np, sizeof(double));
+	double work = work_per_op * (double)p->iters * nt;
+
+	if (!ratios || !over || !ga || !gb)
+		abort();
+	for (int i = 0; i < np; i++) {
+		double wa = 0, wb = 0;
+
+		for (int t = 0; t < nt; t++) {
+			double a = p->ta[t][i], b = p->tb[t][i];
+
+			ratios[i * nt + t] = b / a;
+			over[i * nt + t] = (a - b) / (double)p->iters;
+			if (a > wa)
+				wa = a;
+			if (b > wb)
+				wb = b;
+		}
+		ga[i] = work / wa;
+		gb[i] = work / wb;
+	}
+	f->has_ratio = true;
+	f->ratio = stats(ratios, np * nt);
+	f->has_over = true;
+	f->over = stats(over, np * nt);
+	f->a = stats(ga, np);
+	f->b = stats(gb, np);
+	f->a_ns_op = stats(p->ta[0], np).med / (double)p->iters;
+	f->b_ns_op = stats(p->tb[0], np).med / (double)p->iters;
+	f->pairs = np;
+	f->iters = p->iters;
+	free(ratios);
+	free(over);
+	free(ga);
+	free(gb);
 }
 
 /* ---- machine ------------------------------------------------------------- */
@@ -416,6 +593,7 @@ void cleanup_dir(void)
 	rm_image("da.img");
 	rm_image("poison.img");
 	rm_image("import.img");
+	rm_image("workload.img");
 	{
 		char p[320];
 

@@ -33,6 +33,7 @@ static const struct section {
 	{ "memory",	bench_memory,	false },
 	{ "parts",	bench_parts,	false },
 	{ "poison",	bench_poison,	false },
+	{ "workload",	bench_workload,	false },
 };
 
 static bool section_on(const char *name)
@@ -67,7 +68,7 @@ static void usage(FILE *f)
 "  --chart FILE   a PNG chart (gnuplot)\n"
 "  --md FILE      the table as Markdown\n"
 "  --only LIST    sections: read,write,rw,lookup,readers,memory,da,parts,\n"
-"                 poison\n"
+"                 poison,workload\n"
 "environment: UDAX_BENCH_PAIRS, UDAX_BENCH_WARMUP, UDAX_BENCH_SAMPLE_MS,\n"
 "  UDAX_BENCH_POOL_MB (cold pool), UDAX_BENCH_THREADS (1 or 2),\n"
 "  UDAX_BENCH_DIR (where the images go), UDAX_BENCH_ONLY (as --only),\n"
@@ -183,6 +184,9 @@ int main(int argc, char **argv)
 	}
 	/* device + baseline file + poison device pair, and slack */
 	need = 2 * cfg.pool + 2 * (cfg.quick ? 16 : 64) * MiB + 64 * MiB;
+	/* the workload device comes after the copy pools are gone */
+	if (section_on("workload") && need < workload_dev_size() + 64 * MiB)
+		need = workload_dev_size() + 64 * MiB;
 	if (pick_dir(need))
 		return 77;
 	atexit(cleanup_dir);
@@ -247,13 +251,12 @@ int main(int argc, char **argv)
 		    "load average at end: %s\n", pass, miss, g_elapsed, g_load1);
 		for (int i = 0; i < nfigs; i++)
 			if (figs[i].result == 0) {
-				char r[48], g[24];
+				char v[48], g[24];
 
-				fmt_ratio(r, sizeof(r), &figs[i]);
 				say("  MISS %s %s %s %dT: %s (goal %s)\n",
 				    figs[i].pair, figs[i].size, figs[i].mode,
 				    figs[i].threads,
-				    figs[i].has_ratio ? r : "",
+				    goal_value_str(&figs[i], v, sizeof(v)),
 				    goal_str(&figs[i], g, sizeof(g)));
 			}
 	}

@@ -109,6 +109,8 @@ void write_json(FILE *f)
 			json_num(f, "udax_ns_per_op", x->a_ns_op, true);
 		if (!isnan(x->b_ns_op))
 			json_num(f, "baseline_ns_per_op", x->b_ns_op, true);
+		if (x->has_over)
+			json_stat(f, "overhead_ns_per_op", x->over, true);
 		json_num(f, "pairs", x->pairs, true);
 		json_num(f, "iters_per_sample", (double)x->iters, true);
 		if (x->goal_kind != G_NONE) {

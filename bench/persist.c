@@ -29,9 +29,11 @@ static struct {
 	char pmem2_note[128];
 } pm;
 
-static void loop_copy_from_iter(struct copy_ctx *c, uint64_t n)
+static uint64_t loop_copy_from_iter(void *ctx, uint64_t n)
 {
+	struct copy_ctx *c = ctx;
 	size_t S = c->size;
+	uint64_t err = 0;
 
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t off = slot_off(c);
@@ -41,13 +43,15 @@ static void loop_copy_from_iter(struct copy_ctx *c, uint64_t n)
 		udax_iter_init(&it, &iov, 1, S);
 		if (udax__unlikely(udax_copy_from_iter(cp.dev, off >> 12,
 				cp.kff + off, S, &it) != S))
-			c->err++;
+			err++;
 	}
+	return err;
 }
 
-static void loop_pmem(struct copy_ctx *c, uint64_t n)
+static uint64_t loop_pmem(void *ctx, uint64_t n)
 {
 #ifdef UDAX_BENCH_HAVE_PMEM
+	struct copy_ctx *c = ctx;
 	size_t S = c->size;
 
 	for (uint64_t i = 0; i < n; i++) {
@@ -56,11 +60,13 @@ static void loop_pmem(struct copy_ctx *c, uint64_t n)
 		pmem_memcpy_persist(cp.base + off, cp.user + off, S);
 	}
 #endif
+	return 0;
 }
 
-static void loop_pmem2(struct copy_ctx *c, uint64_t n)
+static uint64_t loop_pmem2(void *ctx, uint64_t n)
 {
 #ifdef UDAX_BENCH_HAVE_PMEM2
+	struct copy_ctx *c = ctx;
 	size_t S = c->size;
 
 	for (uint64_t i = 0; i < n; i++) {
@@ -69,6 +75,7 @@ static void loop_pmem2(struct copy_ctx *c, uint64_t n)
 		pm.p2memcpy(pm.base2 + off, cp.user + off, S, 0);
 	}
 #endif
+	return 0;
 }
 
 static const char *unbuilt_pmem(void)
@@ -87,10 +94,17 @@ static const char *unbuilt_pmem2(void)
 	return pm.pmem2_note[0] ? pm.pmem2_note : "libpmem2 missing";
 }
 
-/* goals (issue 4) */
+/* Goals: >= 1.00 at every size (issue 4, 12), >= 1.30 cold from 2 MiB
+ * (issue 4), >= 1.10 at 64 B cold (issue 12). */
 static void goal_persist(struct fig *f, uint64_t size, bool cold)
 {
-	fig_goal(f, G_RATIO_GE, cold && size >= 2 * MiB ? 1.30 : 1.00);
+	double g = 1.00;
+
+	if (cold && size >= 2 * MiB)
+		g = 1.30;
+	else if (cold && size == 64)
+		g = 1.10;
+	fig_goal(f, G_RATIO_GE, g);
 }
 
 const struct copy_kind kind_persist = {
