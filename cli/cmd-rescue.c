@@ -157,6 +157,24 @@ static int rescue_run(struct cli_args *a)
 	if ((have_out && same_file(&dst, &ost)) || (have_map && same_file(&dst, &mst)) ||
 	    (have_out && have_map && same_file(&ost, &mst)) || !strcmp(opath, mpath))
 		return cli_usage_err(mpath, "DEV, OUT and MAPFILE must be three different files");
+	/* Opening the device reads its state; nothing is written yet. */
+	rc = cli_open(dpath, CLI_OPEN_READ, &dev);
+	if (rc)
+		goto out;
+	/* Overwriting the device's poison state forgets known poison. */
+	{
+		const char *sp = udax_state_path(dev);
+		struct stat sst;
+
+		if (sp && !stat(sp, &sst) &&
+		    ((have_out && same_file(&sst, &ost)) ||
+		     (have_map && same_file(&sst, &mst)))) {
+			rc = cli_usage_err(have_out && same_file(&sst, &ost) ? opath : mpath,
+					   "is %s's poison state file: choose another name",
+					   dpath);
+			goto out;
+		}
+	}
 	if (have_map) {
 		size_t line;
 		const char *why;
@@ -186,9 +204,6 @@ static int rescue_run(struct cli_args *a)
 		}
 	}
 
-	rc = cli_open(dpath, CLI_OPEN_READ, &dev);
-	if (rc)
-		goto out;
 	size = udax_size(dev);
 	if (map_extent(&map) > size) {
 		rc = cli_usage_err(mpath, "is for a device of %llu bytes; %s has %llu",
