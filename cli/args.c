@@ -31,6 +31,7 @@ enum { HELP_LONG = LONG_ONLY + OPT_NR };
 static const struct opt_def opt_defs[] = {
 	{ { "json", no_argument, NULL, 'j' }, OPT_JSON, NULL, "print JSON (ndctl's keys and units)" },
 	{ { "human", no_argument, NULL, 'u' }, OPT_HUMAN, NULL, "with --json: sizes and offsets for people" },
+	{ { "import", required_argument, NULL, LONG_ONLY + OPT_IMPORT }, OPT_IMPORT, "FILE", "add FILE's bad blocks to the known list (sysfs text, ndctl or cxl JSON; - is stdin)" },
 	{ { "size", required_argument, NULL, 's' }, OPT_SIZE, "SIZE", "device size (K/M/G/T binary suffixes, 0x hex)" },
 	{ { "offset", required_argument, NULL, LONG_ONLY + OPT_OFFSET }, OPT_OFFSET, "OFFSET", "first byte" },
 	{ { "length", required_argument, NULL, LONG_ONLY + OPT_LENGTH }, OPT_LENGTH, "LENGTH", "number of bytes" },
@@ -92,12 +93,15 @@ static int set_opt(struct cli_args *a, const struct opt_def *d, const char *val)
 	case OPT_HUMAN: json_human = true; return EXIT_OK;
 	case OPT_OUTPUT:
 	case OPT_INPUT:
+	case OPT_IMPORT:
 		if (!*val)
 			return bad_value(name, val, -EINVAL, "file name");
 		if (d->opt == OPT_OUTPUT)
 			a->output = val;
-		else
+		else if (d->opt == OPT_INPUT)
 			a->input = val;
+		else
+			a->import = val;
 		return EXIT_OK;
 	case OPT_SIZE:
 	case OPT_OFFSET:

@@ -30,6 +30,7 @@ enum cli_opt {
 	OPT_MAX_RATE,
 	OPT_STRIDE,
 	OPT_HUMAN,
+	OPT_IMPORT,
 	OPT_NR			/* --verbose and --help are always accepted */
 };
 
@@ -47,7 +48,7 @@ struct cli_args {
 	unsigned int seen;		/* OPTF() of the options given */
 	uint64_t size, offset, length, cluster, retries, count, stride, max_rate;
 	int mode;			/* UDAX_OP_*, or CLI_MODE_DEFAULT */
-	const char *input, *output;
+	const char *input, *output, *import;
 	double map_interval;		/* seconds */
 	bool json, latent, reverse, force;
 	int help;			/* CLI_HELP_* */
