@@ -38,8 +38,10 @@ bench:
 	$(MAKE) build
 	$(BUILD)/bench/udax-bench $(BENCH_FLAGS)
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]
+PREFIX ?= /usr/local
 install: build
-	cmake --install $(BUILD)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(KBUILD)

@@ -56,6 +56,8 @@ int write_full(int fd, const void *buf, size_t len);
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 /* Reads until @len bytes or end of file; returns the count or -errno. */
 ssize_t read_full(int fd, void *buf, size_t len);
+/* The whole of @fd to its end, malloc'd into *@out: 0 or -errno. */
+int read_all(int fd, char **out, size_t *len);
 
 /* cli_open() flags of a command that only reads: read-write where the
  * user may (poison the command finds is then recorded), else read-only. */

@@ -327,6 +327,11 @@ const char *udax_backend(const struct udax_dev *dev)
 	return dev ? dev->ops->name : NULL;
 }
 
+const char *udax_state_path(const struct udax_dev *dev)
+{
+	return dev && dev->ops->state_path ? dev->ops->state_path(dev) : NULL;
+}
+
 int udax_alive(const struct udax_dev *dev)
 {
 	return dev && __atomic_load_n(&dev->alive, __ATOMIC_ACQUIRE);

@@ -263,6 +263,8 @@ struct udax_ops {
 	 * NULL: the generic layer keeps it for the life of the handle. */
 	void (*memory_failure)(struct udax_dev *dev, uint64_t off,
 			       uint64_t len);
+	/* optional: the file holding the poison state (udax_state_path()) */
+	const char *(*state_path)(const struct udax_dev *dev);
 	/* optional persist hint: make writes to [off, off + len) durable
 	 * (msync where stores alone are not).  NULL: stores are enough. */
 	int (*persist)(struct udax_dev *dev, uint64_t off, uint64_t len);

@@ -152,6 +152,16 @@ uint64_t udax_size(const struct udax_dev *dev);
 /** udax_backend() - the backend's name, e.g. "emulated". */
 const char *udax_backend(const struct udax_dev *dev);
 
+/**
+ * udax_state_path() - the file that holds the device's poison state, or
+ * NULL when there is none (real devices: the kernel keeps it)
+ *
+ * An emulated image's "IMG.poison".  Tools that write files next to a
+ * device use it to refuse overwriting it: losing it forgets known poison.
+ * The string lives as long as @dev.
+ */
+const char *udax_state_path(const struct udax_dev *dev);
+
 /** udax_alive() - 1 until udax_kill(), then 0. */
 int udax_alive(const struct udax_dev *dev);
 

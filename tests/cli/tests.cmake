@@ -12,6 +12,8 @@ set(UDAX_CLI_TESTS
   rescue-map
   rescue-resume
   help
+  install
+  completion
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
@@ -24,7 +26,7 @@ set_tests_properties(cli/rescue-resume PROPERTIES RUN_SERIAL ON)
 
 # Fuzz targets of the CLI's parsers, linked with the real CLI objects
 # (everything but main.c).  tests/fuzz/replay.c feeds them their corpus.
-foreach(t cli-size cli-mapfile cli-args)
+foreach(t cli-size cli-mapfile cli-args cli-import)
   add_executable(fuzz-replay-${t} fuzz/replay.c fuzz/${t}.c)
   target_link_libraries(fuzz-replay-${t} PRIVATE udax_cli_obj)
   add_test(NAME fuzz/${t}
