@@ -69,7 +69,8 @@ static bool fault_is_mce(const struct udax_fault *f)
  * device offset @off.  Decide what it was; for poison, find the page and
  * record it.  Returns the (possibly larger) count copied.
  */
-static size_t io_fault(struct udax_dev *dev, uint64_t off, char *user,
+static __attribute__((noinline)) size_t
+io_fault(struct udax_dev *dev, uint64_t off, char *user,
 		       size_t c, size_t len, const struct udax_fault *f,
 		       bool write, int *err)
 {
@@ -186,6 +187,7 @@ static inline size_t io_read_clean(struct udax_dev *dev, uint64_t off,
 		return c;
 	return io_fault(dev, off, dst, c, len, &f, false, err);
 }
+
 
 /* ---- a mode over a range ------------------------------------------------- */
 
@@ -326,26 +328,54 @@ to_iter(struct udax_dev *dev, uint64_t off, size_t bytes,
 	return done;
 }
 
+/* The fast path's copy stopped at @c of @bytes: what to_iter() makes of
+ * it.  Out of line, so that the fast path keeps little across its copy. */
+static __attribute__((noinline, cold)) size_t
+to_iter_short(struct udax_dev *dev, uint64_t off, char *seg, size_t c,
+	      size_t bytes, const struct udax_fault *f, struct udax_iter *it)
+{
+	int err;
+
+	c = io_fault(dev, off, seg, c, bytes, f, false, &err);
+	udax__iter_advance(it, c);
+	return c;
+}
+
 size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 			 size_t bytes, struct udax_iter *it)
 {
 	uint64_t off;
-	bool clean;
 
 	if (!copy_begin(dev, pgoff, addr, &bytes, it, &off))
 		return 0;
-	clean = read_clean(dev);
 	/* The usual call: a clean device, one segment holds it all. */
-	if (udax__likely(clean && it->nr_segs &&
-			 bytes <= it->iov->iov_len - it->iov_offset)) {
-		char *seg = (char *)it->iov->iov_base + it->iov_offset;
-		int err;
-		size_t c = io_read_clean(dev, off, seg, bytes, &err);
+	if (udax__likely(read_clean(dev) && it->nr_segs)) {
+		size_t left = it->iov->iov_len - it->iov_offset;
 
-		udax__iter_advance(it, c);
-		return c;
+		if (udax__likely(bytes <= left)) {
+			char *seg = (char *)it->iov->iov_base + it->iov_offset;
+			struct udax_fault f;
+			size_t c = udax__mc_read(seg, dev->io_base + off, bytes,
+						 &f);
+
+			if (udax__unlikely(c != bytes))
+				return to_iter_short(dev, off, seg, c, bytes,
+						     &f, it);
+			/* udax__iter_advance(), knowing the segment */
+			it->count -= bytes;
+			if (bytes < left) {
+				it->iov_offset += bytes;
+				return bytes;
+			}
+			it->iov_offset = 0;
+			do {
+				it->iov++;
+				it->nr_segs--;
+			} while (it->nr_segs && !it->iov->iov_len);
+			return bytes;
+		}
 	}
-	return to_iter(dev, off, bytes, it, clean);
+	return to_iter(dev, off, bytes, it, read_clean(dev));
 }
 
 size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,

@@ -8,6 +8,16 @@ void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
 	size_t total = 0;
 	unsigned long i;
 
+	/* One segment, the usual call: the loops below, unrolled. */
+	if (nr_segs == 1) {
+		size_t n = iov->iov_len;
+
+		it->iov = iov + !n;
+		it->nr_segs = !!n;
+		it->iov_offset = 0;
+		it->count = n < count ? n : count;
+		return;
+	}
 	for (i = 0; i < nr_segs && total < count; i++)
 		total += iov[i].iov_len < count - total ? iov[i].iov_len
 							: count - total;

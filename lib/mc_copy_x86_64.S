@@ -7,29 +7,37 @@
  * a buffer.  A copy that does not fault costs what the copy costs.
  *
  *   size_t udax__mc_copy_<isa>(void *dst, const void *src, size_t len,
- *                              struct mc_raw *raw)
+ *                              struct udax_fault *f)
  *
- * Returns 0, or after a fault r in [1, len] such that dst[0, len - r) is
- * copied; raw->addr and raw->info receive the fault, which the handler
- * leaves in %r10 and %r11 (see mc_handler()).  r may count bytes that were
- * in fact copied: the caller settles the exact count from the fault address
- * (udax__mc_settle()).  <isa>: sse2, avx2, avx512 (sizes by vector loops,
- * with rep movsb between udax__mc_movsb_min and _max, set from CPUID), and
- * movsb (rep movsb alone: the exact copy the settling uses).
+ * <isa>: sse2, avx2, avx512.  Sizes as glibc's memcpy does them: head and
+ * tail vectors up to 8 vectors, then rep movsb between udax__mc_movsb_min
+ * and _max (set from CPUID), else a loop of 4 vectors.  Returns @len, or
+ * after a fault what udax__mc_copy() returns (private.h): the fixup hands
+ * the fault (%r10: si_addr, %r11: signo | lsb << 8 | code << 32, left there
+ * by the handler) and a lower bound of the progress to udax__mc_settle(),
+ * which finds the faulting page and fills *f.  *f is untouched otherwise.
  *
- * What the fixups rely on.  On the vector paths, at every listed
- * instruction, dst[0, %rdi - dst) is copied and %rdx counts the rest, so
- * the fixup returns %rdx; the short paths never move %rdi or %rdx (they load
- * head and tail before storing, in no useful order), so a fault there
- * returns len.  rep movsb leaves %rcx = the iterations not done, and every
- * earlier iteration's store is complete (fast strings may reorder stores
- * within the instruction, but not past an interruption), so its fixup
- * returns %rcx.  Stale values only ever make r larger, never smaller.
+ *   size_t udax__mc_movsb_raw(void *dst, const void *src, size_t len,
+ *                             struct udax_mc_raw *raw)
  *
- * Registers: %r8 holds raw from entry on; %r10 and %r11 are the handler's;
- * %rax and %r9 are scratch.  Leaf routines: no stack, no calls.  Vector
- * registers: the avx2 routine clears the upper halves on every way out
- * (vzeroupper), the avx512 one uses only %xmm16-%zmm31, which need none.
+ * rep movsb alone, for the settling itself: returns 0, or after a fault
+ * r > 0 such that dst[0, len - r) is copied, with the fault in *raw.
+ *
+ * What the fixups rely on.  The short paths load head and tail before they
+ * store, in no useful order, and move no register: their fixup says nothing
+ * is known copied.  The loop's paths keep dst[0, %rdi - dst) copied and %rdx
+ * the bytes left, moving %rdi, %rsi and %rdx only after an iteration's
+ * stores, with the length in %r9 to find dst and src again.  rep movsb
+ * leaves %rcx = the iterations not done and every earlier iteration's store
+ * complete (fast strings may reorder stores within the instruction, not
+ * across an interruption).  A stale register (an emulator that does not
+ * update them at every access) can only make the bound lower.
+ *
+ * Registers: %r8 holds f (raw) from entry on; %r10 and %r11 are the
+ * handler's; %rax and %r9 are scratch.  No stack until a fixup calls the
+ * settling.  Vector registers: the avx2 routine clears the upper halves on
+ * every way out (vzeroupper), the avx512 one uses only %xmm16-%zmm31, which
+ * need none.
  */
 #if defined(__x86_64__)
 
@@ -79,7 +87,7 @@ udax__mc_extable:
 	EX \fix, mov	-8(%rsi,%rdx), %r9
 	EX \fix, mov	%rax, (%rdi)
 	EX \fix, mov	%r9, -8(%rdi,%rdx)
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 1:	cmp	$4, %edx
 	jb	2f
@@ -87,7 +95,7 @@ udax__mc_extable:
 	EX \fix, mov	-4(%rsi,%rdx), %r9d
 	EX \fix, mov	%eax, (%rdi)
 	EX \fix, mov	%r9d, -4(%rdi,%rdx)
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 2:	cmp	$1, %edx
 	jb	3f
@@ -96,11 +104,11 @@ udax__mc_extable:
 	EX \fix, movzwl	-2(%rsi,%rdx), %r9d
 	EX \fix, mov	%ax, (%rdi)
 	EX \fix, mov	%r9w, -2(%rdi,%rdx)
-3:	xor	%eax, %eax
+3:	mov	%rdx, %rax
 	ret
 4:	EX \fix, movzbl	(%rsi), %eax
 	EX \fix, mov	%al, (%rdi)
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .endm
 
@@ -157,10 +165,11 @@ udax__mc_extable:
 	cmp	udax__mc_movsb_max(%rip), %rdx
 	jae	1f
 	mov	%rdx, %rcx
-	EX .Lmovsb_fix, rep movsb
-	xor	%eax, %eax
+	EX .Lmovsb_settle, rep movsb
+	mov	%rdx, %rax
 	ret
-1:	EX \fix, \ld	(%rsi), \r0
+1:	mov	%rdx, %r9
+	EX \fix, \ld	(%rsi), \r0
 	EX \fix, \ld	\r0, (%rdi)
 	mov	%rdi, %rax
 	and	$(\V - 1), %eax
@@ -190,8 +199,27 @@ udax__mc_extable:
 	EX \fix, \ld	\r2, -2*\V(%rdi,%rdx)
 	EX \fix, \ld	\r3, -\V(%rdi,%rdx)
 	\vzu
-	xor	%eax, %eax
+	mov	%r9, %rax
 	ret
+.endm
+
+/* A fault on a short path: nothing known copied. */
+.macro FIX_SHORT vzu
+	\vzu
+	mov	%rdx, %rcx
+	jmp	.Lmc_settle
+.endm
+
+/* A fault in the loop: %rdx left, %r9 the length. */
+.macro FIX_LOOP vzu
+	\vzu
+	mov	%rdx, %rcx
+	mov	%r9, %rax
+	sub	%rdx, %rax
+	sub	%rax, %rdi
+	sub	%rax, %rsi
+	mov	%r9, %rdx
+	jmp	.Lmc_settle
 .endm
 
 /* ---- SSE2: every x86-64 -------------------------------------------------- */
@@ -203,27 +231,28 @@ FUNC udax__mc_copy_sse2
 	cmp	$32, %rdx
 	ja	.Lsse2_more2
 	PAIR .Lsse2_fix, movdqu, 16, %xmm0, %xmm1
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lsse2_more2:
 	cmp	$64, %rdx
 	ja	.Lsse2_more4
 	FOUR .Lsse2_fix, movdqu, 16, %xmm0, %xmm1, %xmm2, %xmm3
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lsse2_more4:
 	cmp	$128, %rdx
 	ja	.Lsse2_large
 	EIGHT .Lsse2_fix, movdqu, 16, %xmm0, %xmm1, %xmm2, %xmm3, %xmm4, %xmm5, %xmm6, %xmm7
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lsse2_large:
-	LARGE .Lsse2_fix, movdqu, movdqa, 16, %xmm0, %xmm1, %xmm2, %xmm3,
+	LARGE .Lsse2_fixl, movdqu, movdqa, 16, %xmm0, %xmm1, %xmm2, %xmm3,
 .Lsse2_below16:
 	BELOW16 .Lsse2_fix
 .Lsse2_fix:
-	mov	%rdx, %rax
-	jmp	.Lmc_fault
+	FIX_SHORT
+.Lsse2_fixl:
+	FIX_LOOP
 	.size	udax__mc_copy_sse2, . - udax__mc_copy_sse2
 
 /* ---- AVX2 ---------------------------------------------------------------- */
@@ -236,36 +265,36 @@ FUNC udax__mc_copy_avx2
 	ja	.Lavx2_more2
 	PAIR .Lavx2_fix, vmovdqu, 32, %ymm0, %ymm1
 	vzeroupper
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx2_more2:
 	cmp	$128, %rdx
 	ja	.Lavx2_more4
 	FOUR .Lavx2_fix, vmovdqu, 32, %ymm0, %ymm1, %ymm2, %ymm3
 	vzeroupper
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx2_more4:
 	cmp	$256, %rdx
 	ja	.Lavx2_large
 	EIGHT .Lavx2_fix, vmovdqu, 32, %ymm0, %ymm1, %ymm2, %ymm3, %ymm4, %ymm5, %ymm6, %ymm7
 	vzeroupper
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx2_large:
-	LARGE .Lavx2_fix, vmovdqu, vmovdqa, 32, %ymm0, %ymm1, %ymm2, %ymm3, vzeroupper
+	LARGE .Lavx2_fixl, vmovdqu, vmovdqa, 32, %ymm0, %ymm1, %ymm2, %ymm3, vzeroupper
 .Lavx2_below32:
 	cmp	$16, %edx
 	jb	.Lavx2_below16
 	PAIR .Lavx2_fix, vmovdqu, 16, %xmm0, %xmm1
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx2_below16:
 	BELOW16 .Lavx2_fix
 .Lavx2_fix:
-	vzeroupper
-	mov	%rdx, %rax
-	jmp	.Lmc_fault
+	FIX_SHORT vzeroupper
+.Lavx2_fixl:
+	FIX_LOOP vzeroupper
 	.size	udax__mc_copy_avx2, . - udax__mc_copy_avx2
 
 /* ---- AVX-512 (F + VL): %xmm16 and up, no vzeroupper ---------------------- */
@@ -277,57 +306,81 @@ FUNC udax__mc_copy_avx512
 	cmp	$128, %rdx
 	ja	.Lavx512_more2
 	PAIR .Lavx512_fix, vmovdqu64, 64, %zmm16, %zmm17
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx512_more2:
 	cmp	$256, %rdx
 	ja	.Lavx512_more4
 	FOUR .Lavx512_fix, vmovdqu64, 64, %zmm16, %zmm17, %zmm18, %zmm19
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx512_more4:
 	cmp	$512, %rdx
 	ja	.Lavx512_large
 	EIGHT .Lavx512_fix, vmovdqu64, 64, %zmm16, %zmm17, %zmm18, %zmm19, %zmm20, %zmm21, %zmm22, %zmm23
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx512_large:
-	LARGE .Lavx512_fix, vmovdqu64, vmovdqa64, 64, %zmm16, %zmm17, %zmm18, %zmm19,
+	LARGE .Lavx512_fixl, vmovdqu64, vmovdqa64, 64, %zmm16, %zmm17, %zmm18, %zmm19,
 .Lavx512_below64:
 	cmp	$32, %edx
 	jb	.Lavx512_below32
 	PAIR .Lavx512_fix, vmovdqu64, 32, %ymm16, %ymm17
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx512_below32:
 	cmp	$16, %edx
 	jb	.Lavx512_below16
 	PAIR .Lavx512_fix, vmovdqu64, 16, %xmm16, %xmm17
-	xor	%eax, %eax
+	mov	%rdx, %rax
 	ret
 .Lavx512_below16:
 	BELOW16 .Lavx512_fix
 .Lavx512_fix:
-	mov	%rdx, %rax
-	jmp	.Lmc_fault
+	FIX_SHORT
+.Lavx512_fixl:
+	FIX_LOOP
 	.size	udax__mc_copy_avx512, . - udax__mc_copy_avx512
 
-/* ---- rep movsb alone: exact progress on any x86-64 ----------------------- */
+/* ---- the fault paths ----------------------------------------------------- */
 
-FUNC udax__mc_copy_movsb
+	.p2align 4
+/* rep movsb of a routine above: %rdx the length, %rcx left. */
+.Lmovsb_settle:
+	mov	%rdx, %rax
+	sub	%rcx, %rax
+	sub	%rax, %rdi
+	sub	%rax, %rsi
+	/* fall through */
+/*
+ * dst, src, len in %rdi, %rsi, %rdx, at most %rcx of them not copied, f in
+ * %r8: return udax__mc_settle(dst, src, len, rem, &raw, f), with raw on
+ * the stack (16-byte aligned at the call).
+ */
+.Lmc_settle:
+	push	%r11
+	push	%r10
+	mov	%r8, %r9
+	mov	%rsp, %r8
+	sub	$8, %rsp
+	call	udax__mc_settle
+	add	$24, %rsp
+	ret
+
+/* ---- rep movsb alone: progress to the byte, on any x86-64 ---------------- */
+
+FUNC udax__mc_movsb_raw
 	mov	%rcx, %r8
 	mov	%rdx, %rcx
-	EX .Lmovsb_fix, rep movsb
+	EX .Lmovsb_raw_fix, rep movsb
 	xor	%eax, %eax
 	ret
-.Lmovsb_fix:
+.Lmovsb_raw_fix:
 	mov	%rcx, %rax
-	/* fall through */
-.Lmc_fault:
 	mov	%r10, (%r8)
 	mov	%r11, 8(%r8)
 	ret
-	.size	udax__mc_copy_movsb, . - udax__mc_copy_movsb
+	.size	udax__mc_movsb_raw, . - udax__mc_movsb_raw
 
 	.globl	udax__mc_text_end
 	.hidden	udax__mc_text_end

@@ -2,6 +2,14 @@
 /*
  * Fault-guarded copies: the user-space stand-in for Linux's copy_mc_*().
  *
+ * Two kinds of guard.  On x86-64 the plain copies (udax__mc_copy() without
+ * persist, udax__mc_read()) are routines of mc_copy_x86_64.S whose faulting
+ * instructions are listed in a table, as Linux lists copy_mc's: nothing is
+ * set up per call.  Everything else (the persistent copies of pmem_copy.c,
+ * zeroing, every copy on other architectures) runs memcpy-like C code under
+ * a sigsetjmp guard.  The handler tells them apart by the interrupted
+ * instruction pointer.
+ *
  * Handler chain.  One SIGBUS handler, installed once per process
  * (pthread_once) on top of whatever was there: poison on real devices
  * arrives as SIGBUS.  The same handler takes SIGSEGV only once something
@@ -9,14 +17,32 @@
  * is page protection).  The previous sigactions are saved and every signal
  * that is not ours goes to them:
  *
- *   fault ─► mc_handler ─┬─ this thread is inside a guarded copy and the
+ *   fault ─► mc_handler ─┬─ the kernel sent it and REG_RIP is a listed
+ *                        │  instruction ─► RIP = its fixup, the fault in
+ *                        │  %r10/%r11, return (the fixup settles the count)
+ *                        ├─ this thread is inside a sigsetjmp guard and the
  *                        │  kernel sent it ─► record, siglongjmp to the copy
  *                        ├─ SIGSEGV, and the hook (emul-fault.c) says it
  *                        │  is emulated poison ─► return
  *                        └─ otherwise ─► the previous handler, or the
  *                           default action re-created (mc_chain())
  *
- * Per-thread state.  A __thread pointer to the current guard (a sigjmp_buf,
+ * The table needs no per-thread state at all: the faulting instruction
+ * belongs to the innermost copy, so a copy in a signal handler that
+ * interrupted another copy, or a program that jumps out of a copy from
+ * some handler of its own, leaves nothing behind.  Returning from the
+ * handler restores the interrupted mask with the rest of the context.
+ *
+ * Exact progress from the table (udax__mc_settle()).  A fixup knows a
+ * lower bound p of what is copied (mc_copy_x86_64.S says how); the fault
+ * address gives c, the offset of the faulting page in src or dst (0 if
+ * that page starts before them).  If p >= c, dst[0, c) is copied: the
+ * answer.  Otherwise [p, c), which lies wholly below the faulting page, is
+ * copied again with rep movsb; a fault there comes from a lower page and
+ * lowers c, so this ends, with the contract of private.h: dst[0, c) is
+ * copied and the faulting page starts at src + c or dst + c.
+ *
+ * The sigsetjmp guard.  Per-thread state: a __thread pointer to the current guard (a sigjmp_buf,
  * the ranges and the fault record) living in udax__mc_copy()'s frame.  It is
  * initial-exec TLS so the handler reads it with a plain %fs-relative load:
  * the general-dynamic model may call __tls_get_addr, which can allocate and
@@ -40,7 +66,7 @@
  * rare enough for the system call.  One sigsetjmp per copy, never per page:
  * the fault address, not the progress, says where the copy stopped.
  *
- * The prefix re-copy rule.  memcpy may touch bytes out of order (glibc loads
+ * The prefix re-copy rule (sigsetjmp guard).  memcpy may touch bytes out of order (glibc loads
  * the tail first, vector loops straddle pages), so bytes below the fault are
  * not known to be copied.  On a fault at F in the source, c = floor_page(F) -
  * src (0 if that page starts before src), likewise for the destination, and
@@ -48,9 +74,10 @@
  * ends; the result honours the contract in private.h: dst[0, c) is copied
  * and the faulting page starts at src + c or dst + c.
  *
- * Signal safety of the handler, step by step: reading the TLS pointer and
- * the saved sigactions (written before the handlers were installed) is a
- * plain load; the SIGSEGV hook keeps the same rules (see emul-fault.c);
+ * Signal safety of the handler, step by step: reading the table (constant
+ * data), the TLS pointer and the saved sigactions (written before the
+ * handlers were installed) is a plain load, and so is writing the
+ * interrupted context's registers; the SIGSEGV hook keeps the same rules (see emul-fault.c);
  * sigaction, sigprocmask and raise are on the async-signal-safe list;
  * siglongjmp out of a handler that interrupted our own code is allowed
  * because that code (memcpy, the persist loops) holds no locks.  errno is
@@ -288,20 +315,44 @@ static int mc_take(int sig, struct sigaction *old)
 }
 
 #if MC_TABLE
+/*
+ * Valgrind's "running on valgrind?" client request: a sequence that does
+ * nothing on a CPU (the rotations add up to 128) and that valgrind answers
+ * in %rdx.  Under valgrind the table cannot work: in its default mode it
+ * keeps only RIP, RSP and RBP up to date at a faulting access, and the
+ * fixups read the other registers.
+ */
+static bool mc_on_valgrind(void)
+{
+	unsigned long req[6] = { 0x1001 };	/* RUNNING_ON_VALGRIND */
+	unsigned long res = 0;
+
+	__asm__ volatile("rolq $3, %%rdi\n\trolq $13, %%rdi\n\t"
+			 "rolq $61, %%rdi\n\trolq $51, %%rdi\n\t"
+			 "xchgq %%rbx, %%rbx"
+			 : "=d"(res) : "a"(req), "0"(res) : "cc", "memory");
+	return res != 0;
+}
+
 #define CPUID7_EBX_ERMS		(1u << 9)
 #define CPUID7_EDX_FSRM		(1u << 4)
 
 /*
  * The copy for this CPU: the widest vectors that it and the OS (XCR0)
- * allow, and rep movsb for the sizes where glibc's memcpy takes it:
- * from 2112 bytes with FSRM (2048 per 16 bytes of vector with ERMS
- * alone), up to the L2 size on AMD (beyond it the vector loop does
- * better there) and without bound elsewhere; never without ERMS.
+ * allow, and rep movsb for the sizes where glibc's memcpy takes it: from
+ * 2112 bytes with FSRM (2048 per 16 bytes of vector with ERMS alone), up
+ * to the L2 size on AMD (beyond it the vector loop does better there) and
+ * without bound elsewhere; never without ERMS.  One exception, measured on
+ * Zen 4: rep movsb starts slower than the vector loop by a fixed ~6 ns
+ * (4 KiB hot: 41 ns against 35.5), which only stops mattering once the
+ * copy no longer fits the L1 data cache; so on AMD it starts at half the
+ * L1D size.
  */
 static int mc_choose(void)
 {
 	unsigned int a = 0, b = 0, c = 0, d = 0, b7 = 0, d7 = 0, vendor = 0;
 	unsigned int top = __get_cpuid_max(0, &vendor);
+	unsigned int ext = __get_cpuid_max(0x80000000, NULL);
 	int isa = UDAX_MC_SSE2, vec = 16;
 
 	if (top >= 7)
@@ -322,14 +373,19 @@ static int mc_choose(void)
 		}
 	}
 	if (b7 & CPUID7_EBX_ERMS) {
+		size_t min = d7 & CPUID7_EDX_FSRM ? 2112 : 2048 * (size_t)vec / 16;
 		size_t max = SIZE_MAX;
 
-		if (vendor == signature_AMD_ebx &&
-		    __get_cpuid(0x80000006, &a, &b, &c, &d) && c >> 16)
-			max = (size_t)(c >> 16) * 1024;
+		if (vendor == signature_AMD_ebx && ext >= 0x80000006) {
+			__cpuid(0x80000005, a, b, c, d);
+			if (c >> 24 && (size_t)(c >> 24) * 512 > min)
+				min = (size_t)(c >> 24) * 512;
+			__cpuid(0x80000006, a, b, c, d);
+			if (c >> 16)
+				max = (size_t)(c >> 16) * 1024;
+		}
+		udax__mc_movsb_min = min;
 		udax__mc_movsb_max = max;
-		udax__mc_movsb_min = d7 & CPUID7_EDX_FSRM ? 2112
-							  : 2048 * (size_t)vec / 16;
 	}
 	return isa;
 }
@@ -338,7 +394,8 @@ static int mc_choose(void)
 static void mc_install(void)
 {
 #if MC_TABLE
-	int isa = mc_choose();
+	/* Under valgrind every copy takes the sigsetjmp guard. */
+	int isa = mc_on_valgrind() ? 0 : mc_choose();
 #endif
 
 	/* Settle the persist choice here, not under a guard on first use. */
@@ -473,11 +530,9 @@ static void fault_set(struct udax_fault *f, const struct udax_mc_raw *raw,
 }
 
 /*
- * A table-guarded copy came back with @rem bytes maybe not copied.  The
- * fault address says where the copy must stop: c, the offset of the
- * faulting page (as in mc_run()).  dst[0, len - rem) is copied; when that
- * falls short of c, the gap below the faulting page is copied again with
- * rep movsb, whose progress is exact, and a fault there lowers c: it ends.
+ * A table-guarded copy faulted with at most @rem bytes not copied: settle
+ * the count (see "Exact progress from the table" above).  Called by the
+ * routines' fixups, on the stack of the copy.
  */
 size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
 		       const struct udax_mc_raw *raw, struct udax_fault *f)
@@ -498,22 +553,23 @@ size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
 		if ((size_t)cut <= done)
 			return (size_t)cut;
 		gap = (size_t)cut - done;
-		rem = udax__mc_copy_movsb((char *)dst + done,
-					  (const char *)src + done, gap, &r);
+		rem = udax__mc_movsb_raw((char *)dst + done,
+					 (const char *)src + done, gap, &r);
 		if (!rem)
 			return (size_t)cut;
 		done += gap - rem;
 	}
 }
 
-size_t udax__mc_read_slow(void *dst, const void *src, size_t len,
-			  struct udax_fault *f)
+size_t udax__mc_copy_early(void *dst, const void *src, size_t len,
+			   struct udax_fault *f)
 {
 	/* udax_open() installed the handlers; this is for internal callers
 	 * that copy before any open. */
 	udax__mcsafe_init();
 	if (__atomic_load_n(&udax__mc_isa, __ATOMIC_ACQUIRE))
 		return udax__mc_read(dst, src, len, f);
+	/* No handler (sigaction failed): as before the table existed. */
 	return mc_run(dst, src, len, false, false, f);
 }
 #endif
@@ -523,11 +579,7 @@ size_t udax__mc_copy(void *dst, const void *src, size_t len, bool persist,
 {
 #if MC_TABLE
 	if (!persist) {
-		f->addr = NULL;
-		f->signo = 0;
-		f->code = 0;
-		f->lsb = 0;
-		f->in_src = false;
+		*f = (struct udax_fault){ 0 };
 		return udax__mc_read(dst, src, len, f);
 	}
 #endif

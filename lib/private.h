@@ -136,14 +136,14 @@ size_t udax__mc_zero(void *dst, size_t len, struct udax_fault *f);
 
 /*
  * udax__mc_copy(dst, src, len, false, f), inlined for the hot paths, except
- * that *f is written only on a fault.  On x86-64 the copy is one call of a
+ * that *f is written only on a fault.  On x86-64 it is one call of a
  * routine of mc_copy_x86_64.S whose faults the handler resumes through its
  * table (mcsafe.c): no jump buffer, no per-call state.
  */
 #if defined(__x86_64__)
 #define UDAX__HIDDEN __attribute__((visibility("hidden")))
 
-/* The fault, as the handler leaves it for a routine's fixup. */
+/* A fault, as the handler leaves it for a routine's fixup. */
 struct udax_mc_raw {
 	uintptr_t addr;		/* si_addr */
 	uint64_t info;		/* signo | lsb << 8 | code << 32 */
@@ -153,41 +153,38 @@ enum { UDAX_MC_SSE2 = 1, UDAX_MC_AVX2, UDAX_MC_AVX512 };
 /* The routine for this CPU; 0 until the SIGBUS handler is in place. */
 extern int udax__mc_isa UDAX__HIDDEN;
 
-/* 0, or the bytes at the end that may not be copied (raw: the fault). */
+/* As udax__mc_read(), each with its vectors. */
 size_t udax__mc_copy_sse2(void *dst, const void *src, size_t len,
-			  struct udax_mc_raw *raw) UDAX__HIDDEN;
+			  struct udax_fault *f) UDAX__HIDDEN;
 size_t udax__mc_copy_avx2(void *dst, const void *src, size_t len,
-			  struct udax_mc_raw *raw) UDAX__HIDDEN;
+			  struct udax_fault *f) UDAX__HIDDEN;
 size_t udax__mc_copy_avx512(void *dst, const void *src, size_t len,
-			    struct udax_mc_raw *raw) UDAX__HIDDEN;
-/* rep movsb alone: exactly the bytes not copied. */
-size_t udax__mc_copy_movsb(void *dst, const void *src, size_t len,
-			   struct udax_mc_raw *raw) UDAX__HIDDEN;
-/* The count udax__mc_copy() returns after a routine left @rem and @raw. */
+			    struct udax_fault *f) UDAX__HIDDEN;
+/* rep movsb alone: 0, or r > 0 with dst[0, len - r) copied, the fault in
+ * *raw. */
+size_t udax__mc_movsb_raw(void *dst, const void *src, size_t len,
+			  struct udax_mc_raw *raw) UDAX__HIDDEN;
+/* A routine faulted with at most @rem of @len bytes not copied: the count
+ * udax__mc_copy() returns, and *f. */
 size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
-		       const struct udax_mc_raw *raw, struct udax_fault *f);
-/* Before the handler is in place. */
-size_t udax__mc_read_slow(void *dst, const void *src, size_t len,
-			  struct udax_fault *f);
+		       const struct udax_mc_raw *raw, struct udax_fault *f)
+	UDAX__HIDDEN;
+/* udax__mc_read() before the handler is in place. */
+size_t udax__mc_copy_early(void *dst, const void *src, size_t len,
+			   struct udax_fault *f);
 
 static inline size_t udax__mc_read(void *dst, const void *src, size_t len,
 				   struct udax_fault *f)
 {
 	int isa = __atomic_load_n(&udax__mc_isa, __ATOMIC_RELAXED);
-	struct udax_mc_raw raw;
-	size_t rem;
 
 	if (udax__likely(isa == UDAX_MC_AVX512))
-		rem = udax__mc_copy_avx512(dst, src, len, &raw);
-	else if (isa == UDAX_MC_AVX2)
-		rem = udax__mc_copy_avx2(dst, src, len, &raw);
-	else if (isa == UDAX_MC_SSE2)
-		rem = udax__mc_copy_sse2(dst, src, len, &raw);
-	else
-		return udax__mc_read_slow(dst, src, len, f);
-	if (udax__likely(!rem))
-		return len;
-	return udax__mc_settle(dst, src, len, rem, &raw, f);
+		return udax__mc_copy_avx512(dst, src, len, f);
+	if (isa == UDAX_MC_AVX2)
+		return udax__mc_copy_avx2(dst, src, len, f);
+	if (isa == UDAX_MC_SSE2)
+		return udax__mc_copy_sse2(dst, src, len, f);
+	return udax__mc_copy_early(dst, src, len, f);
 }
 #else
 static inline size_t udax__mc_read(void *dst, const void *src, size_t len,
