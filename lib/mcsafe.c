@@ -6,9 +6,10 @@
  * persist, udax__mc_read()) are routines of mc_copy_x86_64.S whose faulting
  * instructions are listed in a table, as Linux lists copy_mc's: nothing is
  * set up per call.  Everything else (the persistent copies of pmem_copy.c,
- * zeroing, every copy on other architectures) runs memcpy-like C code under
- * a sigsetjmp guard.  The handler tells them apart by the interrupted
- * instruction pointer.
+ * zeroing, every copy on other architectures, and every copy under
+ * valgrind, see mc_on_valgrind()) runs memcpy-like C code under a sigsetjmp
+ * guard.  The handler tells them apart by the interrupted instruction
+ * pointer.
  *
  * Handler chain.  One SIGBUS handler, installed once per process
  * (pthread_once) on top of whatever was there: poison on real devices

@@ -173,11 +173,37 @@ size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
 size_t udax__mc_copy_early(void *dst, const void *src, size_t len,
 			   struct udax_fault *f);
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UDAX__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UDAX__ASAN 1
+#endif
+#endif
+#ifdef UDAX__ASAN
+#include <sanitizer/asan_interface.h>
+/* ASan does not see into the assembly: check the ranges as its memcpy
+ * would. */
+static inline void udax__asan_range(const void *p, size_t n, int write)
+{
+	void *bad = __asan_region_is_poisoned((void *)p, n);
+
+	if (bad)
+		__asan_report_error(__builtin_return_address(0),
+				    __builtin_frame_address(0),
+				    __builtin_frame_address(0), bad, write, n);
+}
+#endif
+
 static inline size_t udax__mc_read(void *dst, const void *src, size_t len,
 				   struct udax_fault *f)
 {
 	int isa = __atomic_load_n(&udax__mc_isa, __ATOMIC_RELAXED);
 
+#ifdef UDAX__ASAN
+	udax__asan_range(src, len, 0);
+	udax__asan_range(dst, len, 1);
+#endif
 	if (udax__likely(isa == UDAX_MC_AVX512))
 		return udax__mc_copy_avx512(dst, src, len, f);
 	if (isa == UDAX_MC_AVX2)

@@ -63,6 +63,7 @@ struct emul_map {
 
 struct emul_table {
 	size_t cap;
+	struct emul_table *older;	/* the one it replaced, kept */
 	_Atomic(struct emul_map *) slot[];
 };
 
@@ -135,7 +136,9 @@ int udax__emul_map_register(void *base, size_t len, int prot,
 			atomic_store_explicit(&nt->slot[j],
 				atomic_load_explicit(&t->slot[j], memory_order_relaxed),
 				memory_order_relaxed);
-		/* The old table stays allocated: a handler may be reading it. */
+		/* The old table stays allocated (a handler may be reading
+		 * it), and reachable: not a leak. */
+		nt->older = t;
 		atomic_store_explicit(&emul_tab, nt, memory_order_release);
 		t = nt;
 	}
