@@ -7,8 +7,8 @@
  * every alignment, in source and destination, as SIGSEGV (PROT_NONE) and
  * SIGBUS (a file mapping past EOF); many bad pages on both sides at once;
  * copies nested in signal handlers, synchronous and interrupting copies,
- * and jumps out of interrupted copies; SIGSEGV left to its default until
- * udax__mcsafe_init_segv().  The contract checked is private.h's: a count c
+ * and jumps out of interrupted copies; io.c's fast paths for a clean
+ * device; SIGSEGV left to its default until udax__mcsafe_init_segv().  The contract checked is private.h's: a count c
  * with dst[0, c) copied and the faulting page at src + c or dst + c, *f
  * describing it, and *f untouched by a routine that did not fault.
  */
@@ -512,7 +512,75 @@ static void test_table(void)
 	}
 }
 
-/* ---- (e) SIGSEGV only once asked for, in re-executed children ------------ */
+/* ---- (e) io.c's fast paths: a clean device, the table copy -------------- */
+
+static void test_io_clean(const char *dir)
+{
+	char path[256], *buf = map_anon(4), *pat = map_anon(16);
+	struct udax_dev *dev;
+	struct udax_iter it;
+	struct iovec iov[3];
+	void *k = NULL;
+
+	snprintf(path, sizeof(path), "%s/dev.img", dir);
+	t_ok(udax_create(path, 16 * PG));
+	t_ok(udax_open(path, 0, &dev));
+	fill(pat, 16 * PG);
+	t_eq(udax_pwrite(dev, pat, 16 * PG, 0), 16 * PG);
+	t_eq(udax_direct_access(dev, 0, 16, &k, NULL), 16);
+	t_ok(mprotect(buf + 2 * PG, PG, PROT_NONE));
+
+	/* Part of a segment, then the rest of it: offset, count, and the
+	 * step to the next segment past an empty one. */
+	iov[0] = (struct iovec){ buf, 1000 };
+	iov[1] = (struct iovec){ buf + 1000, 0 };
+	iov[2] = (struct iovec){ buf + 1500, 600 };
+	udax_iter_init(&it, iov, 3, 1600);
+	t_eq(udax_copy_to_iter(dev, 0, (char *)k + 5, 300, &it), 300);
+	t_assert(it.iov == &iov[0] && it.nr_segs == 3);
+	t_ueq(it.iov_offset, 300);
+	t_ueq(it.count, 1300);
+	t_eq(udax_copy_to_iter(dev, 0, (char *)k + 305, 700, &it), 700);
+	t_assert(it.iov == &iov[2] && it.nr_segs == 1);
+	t_ueq(it.iov_offset, 0);
+	t_ueq(it.count, 600);
+	t_assert(!memcmp(buf, pat + 5, 1000));
+	/* More than the segment holds: the loop, the same result. */
+	iov[0] = (struct iovec){ buf, 100 };
+	iov[1] = (struct iovec){ buf + 100, 200 };
+	udax_iter_init(&it, iov, 2, 300);
+	t_eq(udax_copy_to_iter(dev, 1, (char *)k + PG + 7, 300, &it), 300);
+	t_assert(it.nr_segs == 0 && it.count == 0);
+	t_assert(!memcmp(buf, pat + PG + 7, 300));
+
+	/* A destination that faults: the caller's, so nothing is known bad. */
+	iov[0] = (struct iovec){ buf + 100, 3 * PG - 100 };
+	udax_iter_init(&it, iov, 1, iov[0].iov_len);
+	t_eq(udax_copy_to_iter(dev, 0, k, iov[0].iov_len, &it), 2 * PG - 100);
+	t_ueq(it.iov_offset, 2 * PG - 100);
+	t_ueq(it.count, PG);
+	t_assert(!memcmp(buf + 100, pat, 2 * PG - 100));
+	t_eq(udax_pread(dev, buf + PG - 10, 3 * PG, 0), PG + 10);
+	t_assert(!memcmp(buf + PG - 10, pat, PG + 10));
+	t_eq(udax_pread(dev, buf + 2 * PG, 100, 0), -EFAULT);
+	t_eq(udax_read(dev, buf + PG, 2 * PG, 0, UDAX_OP_FAILFAST), -EFAULT);
+	t_eq(udax_read(dev, buf + PG, 2 * PG, 0, UDAX_OP_RECOVERY), PG);
+	t_eq(udax_read(dev, buf, 2 * PG, 3 * PG, UDAX_OP_FAILFAST), 2 * PG);
+	t_assert(!memcmp(buf, pat + 3 * PG, 2 * PG));
+	t_eq(udax_badblocks(dev, NULL, 0), 0);
+
+	/* Poison anywhere on the device takes the lookups again. */
+	t_ok(udax_inject(dev, 9 * PG, 512, 0));
+	t_eq(udax_pread(dev, buf, 2 * PG, 8 * PG), PG);
+	t_eq(udax_read(dev, buf, 2 * PG, 8 * PG, UDAX_OP_FAILFAST), -EIO);
+	t_eq(udax_read(dev, buf, 2 * PG, 0, UDAX_OP_FAILFAST), 2 * PG);
+	t_assert(!memcmp(buf, pat, 2 * PG));
+	udax_close(dev);
+	munmap(buf, 4 * PG);
+	munmap(pat, 16 * PG);
+}
+
+/* ---- (f) SIGSEGV only once asked for, in re-executed children ------------ */
 
 static int child(const char *what)
 {
@@ -577,6 +645,7 @@ int main(int argc, char **argv)
 	region_bus(&bus, dir);
 	sweep(&bus, other);
 	munmap(bus.base, (GOOD_PAGES + 2) * PG);
+	test_io_clean(dir);
 	t_tmpdir_rm(dir);
 
 	test_many_bad(vg ? 300 : 20000);
