@@ -70,9 +70,8 @@ static bool fault_is_mce(const struct udax_fault *f)
  * record it.  Returns the (possibly larger) count copied.
  */
 static __attribute__((noinline)) size_t
-io_fault(struct udax_dev *dev, uint64_t off, char *user,
-		       size_t c, size_t len, const struct udax_fault *f,
-		       bool write, int *err)
+io_fault(struct udax_dev *dev, uint64_t off, char *user, size_t c, size_t len,
+	 const struct udax_fault *f, bool write, int *err)
 {
 	int rc;
 
@@ -187,7 +186,6 @@ static inline size_t io_read_clean(struct udax_dev *dev, uint64_t off,
 		return c;
 	return io_fault(dev, off, dst, c, len, &f, false, err);
 }
-
 
 /* ---- a mode over a range ------------------------------------------------- */
 
@@ -304,8 +302,8 @@ static char *iter_seg(const struct udax_iter *it, size_t max, size_t *n)
 }
 
 static __attribute__((noinline)) size_t
-to_iter(struct udax_dev *dev, uint64_t off, size_t bytes,
-		      struct udax_iter *it, bool clean)
+to_iter(struct udax_dev *dev, uint64_t off, size_t bytes, struct udax_iter *it,
+	bool clean)
 {
 	size_t done = 0;
 
