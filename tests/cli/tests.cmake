@@ -11,6 +11,7 @@ set(UDAX_CLI_TESTS
   rescue-matrix
   rescue-map
   rescue-resume
+  rescue-ddrescue
   help
   install
   completion
