@@ -15,6 +15,7 @@ set(UDAX_CLI_TESTS
   help
   install
   completion
+  safety
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
