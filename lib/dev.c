@@ -212,7 +212,8 @@ static int dev_open(const struct udax_backend *b, int fd, const char *path,
 	    dev->size % UDAX_PAGE_SIZE) {
 		udax__err("%s: backend %s: incomplete ops or bad size", path,
 			  b->name);
-		dev->ops->close(dev);
+		if (dev->ops && dev->ops->close)
+			dev->ops->close(dev);
 		rc = -EINVAL;
 		goto err_free;
 	}
