@@ -527,8 +527,8 @@ long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len)
 		return rc;
 	if (!p->add_known)
 		return -EOPNOTSUPP;
-	rc = udax__bb_parse(text, len, dev->nr_pages * UDAX_SECTORS_PER_PAGE,
-			    &add, &nr);
+	rc = udax__bb_parse(text ? text : "", len,
+			    dev->nr_pages * UDAX_SECTORS_PER_PAGE, &add, &nr);
 	if (rc || !nr)
 		return rc;
 	rc = p->add_known(dev, add, nr);
