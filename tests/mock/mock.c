@@ -234,6 +234,8 @@ void mock_stats(struct mock *m, struct mock_stats *st)
 	st->recovery_writes = __atomic_load_n(&m->st.recovery_writes,
 					      __ATOMIC_RELAXED);
 	st->faults = __atomic_load_n(&m->st.faults, __ATOMIC_RELAXED);
+	st->memory_failures = __atomic_load_n(&m->st.memory_failures,
+					      __ATOMIC_RELAXED);
 	st->odd_faults = __atomic_load_n(&m->st.odd_faults, __ATOMIC_RELAXED);
 	st->last_signo = m->st.last_signo;
 	st->last_code = m->st.last_code;
@@ -369,6 +371,20 @@ static ssize_t mock_recovery_write(struct udax_dev *dev, uint64_t off,
 	}
 	pthread_mutex_unlock(&m->lock);
 	return (ssize_t)len;
+}
+
+/* cfg.own_consumed: the device keeps consumed poison on its own list; the
+ * generic layer sees it at the next reload. */
+static void mock_memory_failure(struct udax_dev *dev, uint64_t off,
+				uint64_t len)
+{
+	struct mock *m = mock_of(dev);
+
+	stat_inc(&m->st.memory_failures);
+	pthread_mutex_lock(&m->lock);
+	memset(m->ks + off / UDAX_SECTOR_SIZE, 1, len / UDAX_SECTOR_SIZE);
+	word_bump(m);
+	pthread_mutex_unlock(&m->lock);
 }
 
 static int mock_zero_page_range(struct udax_dev *dev, uint64_t pgoff,
@@ -518,6 +534,8 @@ static int mock_open_dev(struct udax_dev *dev, int fd, const char *path)
 	}
 	if (c->no_fault_op)
 		m->ops.fault = NULL;
+	if (c->own_consumed)
+		m->ops.memory_failure = mock_memory_failure;
 	if (c->drop & MOCK_DROP_DIRECT_ACCESS)
 		m->ops.direct_access = NULL;
 	if (c->drop & MOCK_DROP_ZERO)

@@ -53,6 +53,9 @@ struct mock_cfg {
 				 * (only BUS_MCEERR_* is poison) */
 	bool no_clear;		/* recovery_write over poison: -EOPNOTSUPP
 				 * (a platform without a clear command) */
+	bool own_consumed;	/* ->memory_failure: consumed poison goes on
+				 * the device's own list (as a kernel's MCE
+				 * handler adds it to badblocks) */
 	uint64_t pfn_base;	/* pfn of page 0 */
 	unsigned int drop;	/* MOCK_DROP_* */
 	int open_err;		/* ->open fails with this */
@@ -101,6 +104,7 @@ struct mock_stats {
 	unsigned int loads;		/* ->load_known calls */
 	unsigned int recovery_writes;	/* ->recovery_write calls */
 	unsigned int faults;		/* ->fault calls */
+	unsigned int memory_failures;	/* ->memory_failure calls */
 	unsigned int odd_faults;	/* ->fault on a page of kind MOCK_OK */
 	int last_signo, last_code;	/* of the last ->fault */
 };

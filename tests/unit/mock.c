@@ -235,6 +235,34 @@ static void test_consumed_survives_reload(void)
 	udax_close(dev);
 }
 
+/* A backend with ->memory_failure keeps consumed poison itself: udax
+ * leaves dev->consumed alone, the device's list has it from the next
+ * reload on, and a recovery write clears it for good. */
+static void test_own_consumed(void)
+{
+	struct mock_cfg cfg = { .own_consumed = true };
+	struct udax_dev *dev = open_cfg(&cfg, 0);
+	struct mock *m = mock_of(dev);
+	static char in[4 * PG], out[4 * PG];
+	struct mock_stats st;
+
+	t_fill(in, sizeof(in), 5);
+	mock_fault(m, 2, 1, MOCK_POISON);
+	t_eq(udax_pread(dev, out, sizeof(out), 0), 2 * PG);
+	mock_stats(m, &st);
+	t_eq(st.memory_failures, 1);
+	t_eq(udax__bb_count(dev->consumed), 0);
+	t_own_eq(dev, "16 8\n");
+	t_list_eq(dev, "16 8\n");
+	t_eq(udax_read(dev, out, PG, 2 * PG, UDAX_OP_FAILFAST), -EIO);
+	t_eq(udax_pwrite(dev, in, sizeof(in), 0), sizeof(in));
+	t_own_eq(dev, "");
+	t_list_eq(dev, "");
+	t_eq(udax_read(dev, out, sizeof(out), 0, UDAX_OP_FAILFAST), sizeof(out));
+	t_assert(!memcmp(in, out, sizeof(in)));
+	udax_close(dev);
+}
+
 /*
  * A loader that read version 1 of the list stalls; meanwhile version 2 is
  * published (as a writer's commit or another loader would).  When the
@@ -546,6 +574,7 @@ static const struct {
 	{ "default-classification", test_default_classification },
 	{ "refresh", test_refresh },
 	{ "consumed-survives-reload", test_consumed_survives_reload },
+	{ "own-consumed", test_own_consumed },
 	{ "publish-order", test_publish_order },
 	{ "consumed-during-reload", test_consumed_during_reload },
 	{ "load-error", test_load_error },

@@ -9,7 +9,22 @@
  * Per backend: a device without a mapping answers udax_direct_access()
  * with an address wanted by -EOPNOTSUPP where the vector expects pages
  * (the policy checks, -EIO -ERANGE -EINVAL, still come first: t_da()).
- * Vectors about one backend's own machinery say so in their table entry.
+ * Vectors about one backend's own machinery say so in their table entry:
+ *
+ *              emulated  mock  mock-nomap
+ *   V1-V14        x       x       x        (V1: pfn per backend; V14:
+ *                                           sector or page, see there)
+ *   V15 V16       x       -       -        the backend's poison ops
+ *   V17 V18       x       x       x
+ *   V19-V21       x       x       -        need a mapping
+ *   V22-V24       x       x       x        (V24: -EOPNOTSUPP without
+ *                                           poison ops)
+ *   V25           x       -       -        emulated poison's own SIGBUS
+ *
+ * The image-file checks (V12, V19: "page 1 unchanged") read the bytes
+ * under poison through the adapter: the image file, the mock's memfd.  A
+ * backend that cannot (on a real device reading poison is the fault
+ * itself) skips those vectors with t_raw_read()'s reason.
  *
  *   test-vectors [V<n>|all] [backend]
  */
