@@ -89,13 +89,14 @@ static void page_apply(struct mock *m, uint64_t pg, enum mock_kind k)
 	if (!m->map)
 		return;
 	a = m->map + pg * UDAX_PAGE_SIZE;
-	if (k == MOCK_SIGBUS) {
+	if (k == MOCK_SIGBUS || (k != MOCK_OK && m->cfg.sigbus_only)) {
 		if (mmap(a, UDAX_PAGE_SIZE, m->prot, MAP_SHARED | MAP_FIXED,
 			 m->hole, 0) == MAP_FAILED)
 			die("mmap hole");
 		return;
 	}
-	if (kind_get(m, pg) == MOCK_SIGBUS &&
+	if ((kind_get(m, pg) == MOCK_SIGBUS ||
+	     (kind_get(m, pg) != MOCK_OK && m->cfg.sigbus_only)) &&
 	    mmap(a, UDAX_PAGE_SIZE, m->prot, MAP_SHARED | MAP_FIXED, m->fd,
 		 (off_t)(pg * UDAX_PAGE_SIZE)) == MAP_FAILED)
 		die("mmap page");
@@ -491,7 +492,7 @@ static int mock_open_dev(struct udax_dev *dev, int fd, const char *path)
 	if (c->open_err)
 		return c->open_err;
 	/* PROT_NONE pages fault as SIGSEGV inside udax's guarded copies. */
-	rc = udax__mcsafe_init_segv(NULL);
+	rc = c->sigbus_only ? 0 : udax__mcsafe_init_segv(NULL);
 	if (rc)
 		return rc;
 	m = calloc(1, sizeof(*m));

@@ -53,6 +53,10 @@ struct mock_cfg {
 				 * (only BUS_MCEERR_* is poison) */
 	bool no_clear;		/* recovery_write over poison: -EOPNOTSUPP
 				 * (a platform without a clear command) */
+	bool sigbus_only;	/* every faulting kind is a page of an empty
+				 * file (SIGBUS), and the mock does not ask
+				 * for udax's SIGSEGV handler: a real
+				 * device's situation */
 	bool own_consumed;	/* ->memory_failure: consumed poison goes on
 				 * the device's own list (as a kernel's MCE
 				 * handler adds it to badblocks) */

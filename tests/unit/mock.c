@@ -565,6 +565,44 @@ static void test_bug_zero_clears_consumed(void)
 	udax_close(dev);
 }
 
+/*
+ * udax.h: udax_read() returns -EFAULT when @buf faulted.  mcsafe.c takes
+ * SIGSEGV only once an emulated device asked for it, so in a program whose
+ * devices fault with SIGBUS alone (every real backend; the mock with
+ * sigbus_only) a buffer that is not mapped kills the program.  Run as the
+ * first and only case of its process: nothing has installed the SIGSEGV
+ * handler yet.
+ */
+static void efault_child(void *arg)
+{
+	struct mock_cfg cfg = { .sigbus_only = true };
+	struct udax_dev *dev = open_cfg(&cfg, 0);
+	char *none = t_buf_map("-");
+	ssize_t r;
+
+	mock_fault(mock_of(dev), 3, 1, MOCK_POISON);
+	/* The device's own faults are SIGBUS: poison as ever. */
+	r = udax_read(dev, none, PG, 3 * PG, UDAX_OP_RECOVERY);
+	if (r != -EIO)
+		_exit(2);
+	r = udax_read(dev, none, PG, 0, UDAX_OP_FAILFAST);
+	_exit(r == -EFAULT ? 0 : 3);
+}
+
+static void test_bug_efault_without_segv(void)
+{
+	struct sigaction sa;
+	int st;
+
+	t_ok(sigaction(SIGSEGV, NULL, &sa));
+	if (sa.sa_handler != SIG_DFL)
+		t_skip("SIGSEGV already handled: run this case alone");
+	st = t_in_child(efault_child, NULL);
+	if (st)
+		t_fail("child: %s %d", st > 128 ? "killed by signal" : "exit",
+		       st > 128 ? st - 128 : st);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -588,6 +626,7 @@ static const struct {
 	{ "bug-open-double-close", test_bug_open_double_close },
 	{ "bug-recovery-clears-consumed", test_bug_recovery_clears_consumed },
 	{ "bug-zero-clears-consumed", test_bug_zero_clears_consumed },
+	{ "bug-efault-without-segv", test_bug_efault_without_segv },
 };
 
 int main(int argc, char **argv)
