@@ -229,7 +229,8 @@ static int dev_open(const struct udax_backend *b, int fd, const char *path,
 	    dev->size % UDAX_PAGE_SIZE) {
 		udax__err("%s: backend %s: incomplete ops or bad size", path,
 			  b->name);
-		dev->ops->close(dev);
+		if (dev->ops && dev->ops->close)
+			dev->ops->close(dev);
 		rc = -EINVAL;
 		goto err_free;
 	}
@@ -548,8 +549,8 @@ long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len)
 		return rc;
 	if (!p->add_known)
 		return -EOPNOTSUPP;
-	rc = udax__bb_parse(text, len, dev->nr_pages * UDAX_SECTORS_PER_PAGE,
-			    &add, &nr);
+	rc = udax__bb_parse(text ? text : "", len,
+			    dev->nr_pages * UDAX_SECTORS_PER_PAGE, &add, &nr);
 	if (rc || !nr)
 		return rc;
 	rc = p->add_known(dev, add, nr);
