@@ -17,9 +17,7 @@
  *
  * Running one: `test-vectors V14` (every backend), `test-vectors V14 mock`
  * (mock and mock-nomap: a name matches itself and "name-*"),
- * `test-vectors all mock-nomap`.  Cases named bug-* show a bug in lib/
- * that is not fixed yet: they run only when named, and ctest runs them
- * with WILL_FAIL on the backends where they fail (tests/unit/tests.cmake).
+ * `test-vectors all mock-nomap`.
  */
 #ifndef UDAX_TEST_MATRIX_H
 #define UDAX_TEST_MATRIX_H

@@ -547,7 +547,7 @@ static void gather_child(void *arg)
 	_exit(0);
 }
 
-static void bug_copy_from_iter_gather(void)
+static void copy_from_iter_gather(void)
 {
 	int st = t_in_child(gather_child, NULL);
 
@@ -567,7 +567,7 @@ static void iter_child(void *arg)
 	_exit(it.count == 0 ? 0 : 3);
 }
 
-static void bug_iter_init_null(void)
+static void iter_init_null(void)
 {
 	int st = t_in_child(iter_child, NULL);
 
@@ -591,8 +591,8 @@ static const struct t_case cases[] = {
 	{ "sweep-copies", sweep_copies, NEED_MAP },
 	{ "caller-buffer", caller_buffer, 0, NULL },
 	{ "caller-iov", caller_iov, NEED_MAP },
-	{ "bug-copy-from-iter-gather", bug_copy_from_iter_gather, NEED_MAP },
-	{ "bug-iter-init-null", bug_iter_init_null, 0, NULL },
+	{ "copy-from-iter-gather", copy_from_iter_gather, NEED_MAP },
+	{ "iter-init-null", iter_init_null, 0, NULL },
 };
 
 int main(int argc, char **argv)

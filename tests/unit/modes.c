@@ -7,8 +7,6 @@
  * good sectors of a bad page are refused with it.
  *
  *   test-modes [case|all] [backend]
- *
- * bug-* cases run only when named (see tests/matrix.h).
  */
 #include "matrix.h"
 
@@ -163,7 +161,7 @@ static void recovery_write_whole(void)
  * it, and every reload merges it back.  See bug-recovery-clears-consumed
  * in unit/mock.c.
  */
-static void bug_recovery_write_latent(void)
+static void recovery_write_latent(void)
 {
 	setup_data();
 	t_latent(t_dev, 9 * 8 + 1, 1);
@@ -276,7 +274,7 @@ static const struct t_case cases[] = {
 	{ "recovery-read", recovery_read, 0, NULL },
 	{ "recovery-write-whole", recovery_write_whole, T_RAW,
 	  "checks the bytes under poison" },
-	{ "bug-recovery-write-latent", bug_recovery_write_latent, T_RAW,
+	{ "recovery-write-latent", recovery_write_latent, T_RAW,
 	  "checks the bytes under poison" },
 	{ "recovery-write-partial", recovery_write_partial, T_RAW,
 	  "checks the bytes under poison" },
