@@ -8,6 +8,10 @@ void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
 	size_t total = 0;
 	unsigned long i;
 
+	if (!it)
+		return;
+	if (!iov)
+		nr_segs = 0;	/* an empty iterator: the copies move nothing */
 	/* One segment, the usual call: the loops below, unrolled. */
 	if (nr_segs == 1) {
 		size_t n = iov->iov_len;

@@ -63,7 +63,8 @@ struct emul_map {
 
 struct emul_table {
 	size_t cap;
-	struct emul_table *older;	/* the one it replaced, kept */
+	struct emul_table *older;	/* kept for late handlers (and so that
+					 * leak checkers see it is kept) */
 	_Atomic(struct emul_map *) slot[];
 };
 
@@ -132,13 +133,12 @@ int udax__emul_map_register(void *base, size_t len, int prot,
 			return -ENOMEM;
 		}
 		nt->cap = cap;
+		nt->older = t;
 		for (j = 0; t && j < t->cap; j++)
 			atomic_store_explicit(&nt->slot[j],
 				atomic_load_explicit(&t->slot[j], memory_order_relaxed),
 				memory_order_relaxed);
-		/* The old table stays allocated (a handler may be reading
-		 * it), and reachable: not a leak. */
-		nt->older = t;
+		/* The old table stays allocated: a handler may be reading it. */
 		atomic_store_explicit(&emul_tab, nt, memory_order_release);
 		t = nt;
 	}

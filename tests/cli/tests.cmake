@@ -11,9 +11,11 @@ set(UDAX_CLI_TESTS
   rescue-matrix
   rescue-map
   rescue-resume
+  rescue-ddrescue
   help
   install
   completion
+  safety
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
