@@ -363,6 +363,18 @@ static void test_many_bad(int iters)
 
 /* Buffers of the handlers' own copies: page 1 of nest_src is bad. */
 static char *nest_src, *nest_dst;
+/*
+ * Under ASan, siglongjmp (the sigsetjmp guard's way out of the handler)
+ * first calls __asan_handle_no_return, which takes a lock in
+ * pthread_getattr_np: a signal that interrupts it and jumps again waits
+ * on it for ever.  So asynchronous nesting leaves the persistent copies
+ * out there; the table copies never jump.
+ */
+#ifdef UDAX__ASAN
+static const bool nest_persist = false;
+#else
+static const bool nest_persist = true;
+#endif
 static volatile sig_atomic_t nest_bad, nest_runs, nest_inside, nest_jumps;
 static sigjmp_buf nest_env;
 static volatile sig_atomic_t nest_armed;
@@ -377,8 +389,9 @@ static void nested_copies(void)
 	    !f.in_src || f.signo != SIGSEGV ||
 	    memcmp(nest_dst, nest_src + off, PG - off))
 		nest_bad = 1;
-	if (udax__mc_copy(nest_dst, nest_src + off, 3000, true, &f) != PG - off ||
-	    f.signo != SIGSEGV)
+	if (nest_persist &&
+	    (udax__mc_copy(nest_dst, nest_src + off, 3000, true, &f) != PG - off ||
+	     f.signo != SIGSEGV))
 		nest_bad = 1;
 	if (udax__mc_copy(nest_dst, nest_src, 200, false, &f) != 200 ||
 	    f.signo != 0)
@@ -459,7 +472,7 @@ static void test_nesting(void)
 	for (rounds = 0; rounds < 20000u; rounds++) {
 		size_t r = rounds, off = (r * 67) % (4 * PG);
 		size_t len = (bad - 4) * PG - off + 3 * PG;
-		bool persist = r % 3 == 2;
+		bool persist = nest_persist && r % 3 == 2;
 		size_t got;
 
 		if (nest_inside >= 200 && nest_jumps >= 20)
