@@ -95,12 +95,18 @@
  * through udax__bb_assign() (O(n) once; input already sorted and merged,
  * the usual case, is laid out without a copy).
  *   Each array generation is one mmap: a 512-byte header holding its
- * capacity and the place and size of every level (never changed once
- * published), the inner levels root first (small and hot, together), then
- * the leaves.  Capacity grows by 1.5x; pages that were never written are
- * not resident; arrays of 2 MiB or more are 2 MiB-aligned and ask for huge
- * pages (lookups probe them at random).  A table that shrinks in place to
- * less than half of its leaves, by 2 MiB or more, gives those pages back.
+ * capacity and where each level starts (never changed once published),
+ * the inner levels root first (small and hot, together), then the leaves.
+ * Inner level h has room for 17^(height - h) nodes, all that the level
+ * above could name, so that a search needs no bound until the leaves
+ * (this took a fifth off lookups at a million ranges, where every
+ * instruction of a lookup is one less in the way of the next one's cache
+ * misses).  The room past the nodes in use is never written, so never
+ * resident: it costs address space only, at most about as much as the
+ * leaves.  Capacity grows by 1.5x; arrays of 2 MiB or more are 2 MiB-
+ * aligned and ask for huge pages for their leaves (lookups probe them at
+ * random).  A table that shrinks in place to less than half of its
+ * leaves, by 2 MiB or more, gives those pages back.
  *   The vector code is chosen per table at udax__bb_new() from CPUID (and
  * XCR0): AVX-512F, else AVX2 (which compares signed, so both sides get
  * their sign bit flipped), else portable C, the only path on other
@@ -133,10 +139,13 @@
  * checks.
  *   A torn read may pair a new count or height with an old array, or see
  * half a rebuild: readers clamp the height to the one the array has room
- * for, every node index to the size of its level and the leaf rank to the
- * leaf, and bound every walk by the count clamped to the array's capacity,
- * all read from the array they are reading, so they may compute garbage
- * but never fault, and the sequence check throws the garbage away.
+ * for (from there every node index stays in its level's room), the leaf
+ * index to the leaves and the leaf rank to the leaf, and bound every walk
+ * by the count clamped to the array's capacity, all read from the array
+ * they are reading, so they may compute garbage but never fault, and the
+ * sequence check throws the garbage away.  A lookup that must retry does
+ * so on the portable path: same answer, and the vector path stays a
+ * straight line.
  *   An array replaced by a larger one may still be in use by a reader, so
  * it is never unmapped before udax__bb_free().  Its pages past the header
  * are dropped with MADV_DONTNEED instead: a late reader reads zeros (and
@@ -173,7 +182,7 @@
 #define BB_LEAF		8		/* ranges per leaf */
 #define BB_LINE		4		/* ranges per leaf line */
 #define BB_LINES	(BB_LEAF / BB_LINE)
-#define BB_MAXLV	16		/* inner levels; 17^14 > 2^55 leaves */
+#define BB_MAXLV	16		/* inner levels (14 hold 2^55 leaves) */
 #define BB_PAGE		4096
 #define BB_HUGE		(2u << 20)
 #define BB_HDR		512
@@ -207,10 +216,8 @@ struct bb_arr {
 	size_t bytes;			/* mapping size */
 	unsigned int nlev;		/* inner levels at cap ranges */
 	struct bb_leaf *leaf;
-	struct {
-		struct bb_node *node;
-		size_t lim;		/* nodes on the level (0: leaves) */
-	} lv[BB_MAXLV + 1];
+	size_t nleaf;
+	struct bb_node *lv[BB_MAXLV + 1];	/* level h's nodes, 1..nlev */
 	/* Writer only. */
 	struct bb_arr *next;		/* retire list */
 	size_t used;			/* leaves that may be resident */
@@ -231,7 +238,7 @@ struct udax_bb {
 	struct bb_arr *arr;		/* never NULL: bb_empty at first */
 	size_t nr;			/* ranges */
 	unsigned int height;		/* inner levels in use */
-	bb_lookup_fn *lookup;		/* set by udax__bb_new, then fixed */
+	bb_lookup_fn *lookup;		/* fixed by udax__bb_new */
 	/* Writers only. */
 	pthread_mutex_t lock;
 	struct bb_arr *retired;		/* replaced arrays */
@@ -245,7 +252,7 @@ _Static_assert(BB_LINES == 2, "bb_empty_leaf");
 static const struct bb_leaf bb_empty_leaf = { { BB_PAD_LINE, BB_PAD_LINE } };
 static const struct bb_arr bb_empty = {
 	.leaf = (struct bb_leaf *)&bb_empty_leaf,
-	.lv = { [0] = { NULL, 1 } },
+	.nleaf = 1,
 };
 #define BB_EMPTY ((struct bb_arr *)&bb_empty)
 
@@ -413,20 +420,18 @@ BB_AVX2 bb_inline unsigned int bb_rank_leaf_avx2(const void *p, uint64_t s)
 
 /*
  * Slot of the first range that ends after @s: the padding slot after the
- * last range when none does.  Every index is clamped to the level it
- * indexes and the leaf rank is taken mod 8, so a torn view reads inside
- * the array whatever it holds.  On a consistent view neither clamp ever
- * bites: each node's last existing child holds an end > s (the padding
- * ends at UINT64_MAX, and s < UINT64_MAX for every range that can hold a
- * bad sector), so the rank never passes it.
+ * last range when none does.  Node j of a level names children up to
+ * 17j + 16, inside the room of the level below whatever the keys say; the
+ * leaf index is clamped to the leaves and the leaf rank taken mod 8, so a
+ * torn view reads inside the array whatever it holds.  On a consistent
+ * view neither bites: each node's last existing child holds an end > s
+ * (the padding ends at UINT64_MAX, and s < UINT64_MAX for every range that
+ * can hold a bad sector), so the rank never passes it.
  */
 bb_inline size_t bb_step(const struct bb_arr *a, unsigned int h, size_t k,
 			 uint64_t s, bb_rank_fn *rank_node)
 {
-	size_t lim = a->lv[h - 1].lim;
-
-	k = k * BB_FAN + rank_node(&a->lv[h].node[k], s);
-	return k < lim ? k : lim - 1;
+	return k * BB_FAN + rank_node(&a->lv[h][k], s);
 }
 
 bb_inline size_t bb_search(const struct bb_arr *a, unsigned int h, uint64_t s,
@@ -456,6 +461,7 @@ bb_inline size_t bb_search(const struct bb_arr *a, unsigned int h, uint64_t s,
 	default:
 		break;
 	}
+	k = k < a->nleaf ? k : a->nleaf - 1;
 	return k * BB_LEAF + (rank_leaf(&a->leaf[k], s) & (BB_LEAF - 1));
 }
 
@@ -469,23 +475,44 @@ bb_inline uint64_t bb_first_bad_at(const struct bb_arr *a, size_t i,
 	return ((rs > s ? rs : s) & mask) | ~mask;
 }
 
-bb_inline uint64_t bb_lookup(const struct udax_bb *bb, uint64_t s, uint64_t e,
-			     bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
+bb_inline uint64_t bb_lookup_once(const struct udax_bb *bb, uint64_t s,
+				  uint64_t e, bb_rank_fn *rank_node,
+				  bb_rank_fn *rank_leaf)
 {
-	const struct bb_arr *a;
+	/* bb_view() without the count, which a lookup does not need */
+	const struct bb_arr *a = __atomic_load_n(&bb->arr, __ATOMIC_ACQUIRE);
+	unsigned int h = ld(&bb->height);
+
+	h = h < a->nlev ? h : a->nlev;
+	return bb_first_bad_at(a, bb_search(a, h, s, rank_node, rank_leaf),
+			       s, e);
+}
+
+/* Retries, rare, take the portable path: the answer is the same. */
+__attribute__((noinline, cold))
+static uint64_t bb_lookup_retry(const struct udax_bb *bb, uint64_t s,
+				uint64_t e)
+{
 	unsigned long seq;
-	unsigned int h;
 	uint64_t ret;
 
 	do {
 		seq = bb_read_begin(bb);
-		/* bb_view() without the count, which a lookup does not need */
-		a = __atomic_load_n(&bb->arr, __ATOMIC_ACQUIRE);
-		h = ld(&bb->height);
-		h = h < a->nlev ? h : a->nlev;
-		ret = bb_first_bad_at(a, bb_search(a, h, s, rank_node,
-						   rank_leaf), s, e);
+		ret = bb_lookup_once(bb, s, e, bb_rank_node_c, bb_rank_leaf_c);
 	} while (bb_read_retry(bb, seq));
+	return ret;
+}
+
+/* No loop around the first try: the compiler has less to keep live
+ * (registers to save and restore) on the path nearly every lookup takes. */
+bb_inline uint64_t bb_lookup(const struct udax_bb *bb, uint64_t s, uint64_t e,
+			     bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
+{
+	unsigned long seq = bb_read_begin(bb);
+	uint64_t ret = bb_lookup_once(bb, s, e, rank_node, rank_leaf);
+
+	if (udax__unlikely(bb_read_retry(bb, seq)))
+		return bb_lookup_retry(bb, s, e);
 	return ret;
 }
 
@@ -602,7 +629,9 @@ static unsigned int bb_levels(size_t leaves, size_t *m)
 	return h;
 }
 
-static void *bb_map(size_t bytes)
+/* @bytes of zeroes, 2 MiB-aligned with huge pages from @leaves on when
+ * that big. */
+static void *bb_map(size_t bytes, size_t leaves)
 {
 	char *p, *q;
 
@@ -612,10 +641,11 @@ static void *bb_map(size_t bytes)
 		return p == MAP_FAILED ? NULL : p;
 	}
 	/*
-	 * Lookups probe big tables at random: with 4 KiB pages most levels
-	 * also miss the TLB.  Align to 2 MiB so that every part of the
-	 * array can be a huge page; only written 2 MiB regions become
-	 * resident, so this costs at most 2 MiB past the data.
+	 * Lookups probe big tables at random: with 4 KiB pages the leaves
+	 * also miss the TLB.  Only written 2 MiB regions become resident,
+	 * so this costs at most 2 MiB past the data.  The inner levels
+	 * keep small pages: their rooms are mostly never written, and a
+	 * huge page would make the gaps resident.
 	 */
 	p = mmap(NULL, bytes + BB_HUGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -626,17 +656,20 @@ static void *bb_map(size_t bytes)
 		munmap(p, q - p);
 	if (p + bytes + BB_HUGE > q + bytes)
 		munmap(q + bytes, p + bytes + BB_HUGE - (q + bytes));
-	madvise(q, bytes, MADV_HUGEPAGE);
+	madvise(q + leaves, bytes - leaves, MADV_HUGEPAGE);
 	return q;
 }
 
 /*
  * A new array for at least @want ranges: the header, the inner levels
- * root first (small and hot, together), then the leaves.
+ * root first (small and hot, together), then the leaves.  Inner level h
+ * has room for 17^(nlev - h) nodes, every node its parent's 17 children
+ * could name, so that no index needs a bound but the leaf's; only the
+ * nodes in use are ever written, and the rest is never resident.
  */
 static struct bb_arr *bb_arr_alloc(size_t want)
 {
-	size_t m[BB_MAXLV + 1], nleaf, nodes = 0, off, bytes;
+	size_t nleaf, room = 1, nodes = 0, off, bytes, m[BB_MAXLV + 1];
 	struct bb_arr *a;
 	unsigned int h, i;
 	char *p;
@@ -645,14 +678,19 @@ static struct bb_arr *bb_arr_alloc(size_t want)
 		return NULL;
 	nleaf = bb_leaves(want);
 	h = bb_levels(nleaf, m);
-	for (i = 1; i <= h; i++)
-		nodes += m[i];
+	for (i = h; i >= 1; i--) {
+		nodes += room;
+		room *= BB_FAN;
+	}
 	off = BB_HDR + nodes * sizeof(struct bb_node);
-	off = (off + sizeof(struct bb_leaf) - 1) &
-	      ~(sizeof(struct bb_leaf) - 1);
+	off = (off + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
 	bytes = off + nleaf * sizeof(struct bb_leaf);
+	if (bytes >= BB_HUGE) {
+		off = (off + BB_HUGE - 1) & ~(size_t)(BB_HUGE - 1);
+		bytes = off + nleaf * sizeof(struct bb_leaf);
+	}
 	bytes = (bytes + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
-	a = bb_map(bytes);
+	a = bb_map(bytes, off);
 	if (!a)
 		return NULL;
 	/* Plain stores: no reader sees the array before its release. */
@@ -660,13 +698,14 @@ static struct bb_arr *bb_arr_alloc(size_t want)
 	a->bytes = bytes;
 	a->nlev = h;
 	a->leaf = (struct bb_leaf *)((char *)a + off);
+	a->nleaf = nleaf;
 	p = (char *)a + BB_HDR;
+	room = 1;
 	for (i = h; i >= 1; i--) {
-		a->lv[i].node = (struct bb_node *)p;
-		a->lv[i].lim = m[i];
-		p += m[i] * sizeof(struct bb_node);
+		a->lv[i] = (struct bb_node *)p;
+		p += room * sizeof(struct bb_node);
+		room *= BB_FAN;
 	}
-	a->lv[0].lim = nleaf;
 	a->next = NULL;
 	a->used = 0;
 	return a;
@@ -753,7 +792,7 @@ static unsigned int bb_build(struct bb_arr *a, size_t n)
 		bb_put(a, i, UINT64_MAX, UINT64_MAX);
 	h = bb_levels(nleaf, m);
 	for (lv = 1; lv <= h; lv++) {
-		struct bb_node *nd = a->lv[lv].node;
+		struct bb_node *nd = a->lv[lv];
 
 		/* Child c of node j is node 17j + c below, and spans leaves
 		 * up to (17j + c + 1) * span - 1.  A child past the end gets
