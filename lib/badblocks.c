@@ -419,60 +419,68 @@ BB_AVX2 bb_inline unsigned int bb_rank_leaf_avx2(const void *p, uint64_t s)
 #endif /* BB_SIMD */
 
 /*
- * Slot of the first range that ends after @s: the padding slot after the
- * last range when none does.  Node j of a level names children up to
- * 17j + 16, inside the room of the level below whatever the keys say; the
- * leaf index is clamped to the leaves and the leaf rank taken mod 8, so a
- * torn view reads inside the array whatever it holds.  On a consistent
+ * A search ends at the first range that ends after @s: the padding slot
+ * after the last range when none does.  Node j of a level names children
+ * up to 17j + 16, inside the room of the level below whatever the keys
+ * say; the leaf is clamped to the leaves and the leaf rank taken mod 8, so
+ * a torn view reads inside the array whatever it holds.  On a consistent
  * view neither bites: each node's last existing child holds an end > s
  * (the padding ends at UINT64_MAX, and s < UINT64_MAX for every range that
  * can hold a bad sector), so the rank never passes it.
  */
-bb_inline size_t bb_step(const struct bb_arr *a, unsigned int h, size_t k,
+/* Node offsets are in bytes from the start of their level: a node and a
+ * leaf are both 128 bytes, so the offset a search ends with is the
+ * leaf's, and no step turns an index into an address. */
+_Static_assert(sizeof(struct bb_node) == 128 && sizeof(struct bb_leaf) == 128,
+	       "node and leaf size");
+
+bb_inline size_t bb_step(const struct bb_arr *a, unsigned int h, size_t o,
 			 uint64_t s, bb_rank_fn *rank_node)
 {
-	return k * BB_FAN + rank_node(&a->lv[h][k], s);
+	size_t c = rank_node((const char *)a->lv[h] + o, s);
+
+	return o * BB_FAN + c * sizeof(struct bb_node);
 }
 
-bb_inline size_t bb_search(const struct bb_arr *a, unsigned int h, uint64_t s,
-			   bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
+/* Byte offset of the leaf to search for @s, from a->leaf. */
+bb_inline size_t bb_descend(const struct bb_arr *a, unsigned int h,
+			    uint64_t s, bb_rank_fn *rank_node)
 {
-	size_t k = 0;
+	size_t o = 0, last = (a->nleaf - 1) * sizeof(struct bb_leaf);
 
 	/* The last four levels unrolled, so that their header fields sit at
 	 * constant offsets.  Height 4 holds up to 668,167 ranges; in taller
 	 * tables the top levels are not what costs (and the 10 M-range test
 	 * runs this loop). */
 	for (; h > 4; h--)
-		k = bb_step(a, h, k, s, rank_node);
+		o = bb_step(a, h, o, s, rank_node);
 	switch (h) {
 	case 4:
-		k = bb_step(a, 4, k, s, rank_node);
+		o = bb_step(a, 4, o, s, rank_node);
 		/* fall through */
 	case 3:
-		k = bb_step(a, 3, k, s, rank_node);
+		o = bb_step(a, 3, o, s, rank_node);
 		/* fall through */
 	case 2:
-		k = bb_step(a, 2, k, s, rank_node);
+		o = bb_step(a, 2, o, s, rank_node);
 		/* fall through */
 	case 1:
-		k = bb_step(a, 1, k, s, rank_node);
+		o = bb_step(a, 1, o, s, rank_node);
 		/* fall through */
 	default:
 		break;
 	}
-	k = k < a->nleaf ? k : a->nleaf - 1;
-	return k * BB_LEAF + (rank_leaf(&a->leaf[k], s) & (BB_LEAF - 1));
+	return o < last ? o : last;
 }
 
-bb_inline uint64_t bb_first_bad_at(const struct bb_arr *a, size_t i,
-				   uint64_t s, uint64_t e)
+/* Slot of the first range that ends after @s (see bb_descend). */
+bb_inline size_t bb_search(const struct bb_arr *a, unsigned int h, uint64_t s,
+			   bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
 {
-	uint64_t rs = ld(&bb_line(a, i)->start[i % BB_LINE]);
-	/* Whether the range starts before @e is random: no branch. */
-	uint64_t mask = -(uint64_t)(rs < e);
+	size_t o = bb_descend(a, h, s, rank_node);
+	unsigned int p = rank_leaf((const char *)a->leaf + o, s);
 
-	return ((rs > s ? rs : s) & mask) | ~mask;
+	return o / sizeof(struct bb_leaf) * BB_LEAF + (p & (BB_LEAF - 1));
 }
 
 bb_inline uint64_t bb_lookup_once(const struct udax_bb *bb, uint64_t s,
@@ -482,10 +490,18 @@ bb_inline uint64_t bb_lookup_once(const struct udax_bb *bb, uint64_t s,
 	/* bb_view() without the count, which a lookup does not need */
 	const struct bb_arr *a = __atomic_load_n(&bb->arr, __ATOMIC_ACQUIRE);
 	unsigned int h = ld(&bb->height);
+	const struct bb_leaf *lf;
+	unsigned int p;
+	uint64_t rs, mask;
 
 	h = h < a->nlev ? h : a->nlev;
-	return bb_first_bad_at(a, bb_search(a, h, s, rank_node, rank_leaf),
-			       s, e);
+	lf = (const void *)((const char *)a->leaf +
+			    bb_descend(a, h, s, rank_node));
+	p = rank_leaf(lf, s) & (BB_LEAF - 1);
+	rs = ld(&lf->l[p / BB_LINE].start[p % BB_LINE]);
+	/* Whether the range starts before @e is random: no branch. */
+	mask = -(uint64_t)(rs < e);
+	return ((rs > s ? rs : s) & mask) | ~mask;
 }
 
 /* Retries, rare, take the portable path: the answer is the same. */
