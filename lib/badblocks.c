@@ -110,7 +110,10 @@
  *   The vector code is chosen per table at udax__bb_new() from CPUID (and
  * XCR0): AVX-512F, else AVX2 (which compares signed, so both sides get
  * their sign bit flipped), else portable C, the only path on other
- * architectures.  UDAX_BB_ISA=scalar|avx2|avx512 picks a lower one.
+ * architectures.  UDAX_BB_ISA=scalar|avx2|avx512 picks a lower one.  A
+ * lookup runs one function per code path and tree height (straight-line
+ * up to 4 inner levels, 668,167 ranges; a loop above), which writers
+ * store along with the height: no height to read, clamp and branch on.
  *
  * Concurrency: a seqlock.  Writers take bb->lock, then
  *
@@ -230,7 +233,7 @@ enum bb_isa { BB_ISA_C, BB_ISA_AVX2, BB_ISA_AVX512 };
 
 struct udax_bb;
 typedef uint64_t bb_lookup_fn(const struct udax_bb *bb, uint64_t s,
-			      uint64_t e);
+			      uint64_t e, unsigned long seq);
 
 struct udax_bb {
 	/* What readers load, in one cache line. */
@@ -238,8 +241,9 @@ struct udax_bb {
 	struct bb_arr *arr;		/* never NULL: bb_empty at first */
 	size_t nr;			/* ranges */
 	unsigned int height;		/* inner levels in use */
-	bb_lookup_fn *lookup;		/* fixed by udax__bb_new */
+	bb_lookup_fn *lookup;		/* lookups[height] */
 	/* Writers only. */
+	bb_lookup_fn *const *lookups;	/* per height, fixed at udax__bb_new */
 	pthread_mutex_t lock;
 	struct bb_arr *retired;		/* replaced arrays */
 };
@@ -483,18 +487,29 @@ bb_inline size_t bb_search(const struct bb_arr *a, unsigned int h, uint64_t s,
 	return o / sizeof(struct bb_leaf) * BB_LEAF + (p & (BB_LEAF - 1));
 }
 
+/*
+ * One lookup, no retry.  @H >= 0: the tree is H levels high (the writer
+ * chose this function for that height); H < 0: read the height.  A torn
+ * view may pair any of them with any array: a fixed height the array has
+ * no room for gives garbage, not a fault.
+ */
 bb_inline uint64_t bb_lookup_once(const struct udax_bb *bb, uint64_t s,
-				  uint64_t e, bb_rank_fn *rank_node,
+				  uint64_t e, int H, bb_rank_fn *rank_node,
 				  bb_rank_fn *rank_leaf)
 {
-	/* bb_view() without the count, which a lookup does not need */
 	const struct bb_arr *a = __atomic_load_n(&bb->arr, __ATOMIC_ACQUIRE);
-	unsigned int h = ld(&bb->height);
 	const struct bb_leaf *lf;
-	unsigned int p;
+	unsigned int h, p;
 	uint64_t rs, mask;
 
-	h = h < a->nlev ? h : a->nlev;
+	if (H >= 0) {
+		if (udax__unlikely((unsigned int)H > a->nlev))
+			return 0;
+		h = H;
+	} else {
+		h = ld(&bb->height);
+		h = h < a->nlev ? h : a->nlev;
+	}
 	lf = (const void *)((const char *)a->leaf +
 			    bb_descend(a, h, s, rank_node));
 	p = rank_leaf(lf, s) & (BB_LEAF - 1);
@@ -502,6 +517,65 @@ bb_inline uint64_t bb_lookup_once(const struct udax_bb *bb, uint64_t s,
 	/* Whether the range starts before @e is random: no branch. */
 	mask = -(uint64_t)(rs < e);
 	return ((rs > s ? rs : s) & mask) | ~mask;
+}
+
+static uint64_t bb_lookup_retry(const struct udax_bb *bb, uint64_t s,
+				uint64_t e);
+
+/* The rest of a lookup that started its read section at @seq. */
+bb_inline uint64_t bb_lookup_fin(const struct udax_bb *bb, uint64_t s,
+				 uint64_t e, unsigned long seq, int H,
+				 bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
+{
+	uint64_t ret = bb_lookup_once(bb, s, e, H, rank_node, rank_leaf);
+
+	if (udax__unlikely(bb_read_retry(bb, seq)))
+		return bb_lookup_retry(bb, s, e);
+	return ret;
+}
+
+/*
+ * Lookup functions per code path and height: 0 to 4 levels (up to 668,167
+ * ranges) straight-line, taller trees through the loop.  A writer that
+ * changes the height stores the matching one in bb->lookup; without the
+ * height to read, clamp and switch on, a lookup at 512 ranges is a tenth
+ * shorter.
+ */
+#define BB_LOOKUP_FNS	6
+#define BB_LOOKUPS(isa, attr)						\
+attr static uint64_t bb_lookup_##isa##_h(const struct udax_bb *bb,	\
+					 uint64_t s, uint64_t e,	\
+					 unsigned long seq)		\
+{									\
+	return bb_lookup_fin(bb, s, e, seq, -1, bb_rank_node_##isa,	\
+			     bb_rank_leaf_##isa);			\
+}									\
+BB_LOOKUP_H(isa, attr, 0) BB_LOOKUP_H(isa, attr, 1)			\
+BB_LOOKUP_H(isa, attr, 2) BB_LOOKUP_H(isa, attr, 3)			\
+BB_LOOKUP_H(isa, attr, 4)						\
+static bb_lookup_fn *const bb_lookups_##isa[BB_LOOKUP_FNS] = {		\
+	bb_lookup_##isa##_0, bb_lookup_##isa##_1, bb_lookup_##isa##_2,	\
+	bb_lookup_##isa##_3, bb_lookup_##isa##_4, bb_lookup_##isa##_h,	\
+};
+#define BB_LOOKUP_H(isa, attr, H)					\
+attr static uint64_t bb_lookup_##isa##_##H(const struct udax_bb *bb,	\
+					   uint64_t s, uint64_t e,	\
+					   unsigned long seq)		\
+{									\
+	return bb_lookup_fin(bb, s, e, seq, H, bb_rank_node_##isa,	\
+			     bb_rank_leaf_##isa);			\
+}
+
+BB_LOOKUPS(c, )
+#ifdef BB_SIMD
+BB_LOOKUPS(avx2, BB_AVX2)
+BB_LOOKUPS(avx512, BB_AVX512)
+#endif
+
+static inline bb_lookup_fn *bb_lookup_for(const struct udax_bb *bb,
+					  unsigned int h)
+{
+	return bb->lookups[h < BB_LOOKUP_FNS - 1 ? h : BB_LOOKUP_FNS - 1];
 }
 
 /* Retries, rare, take the portable path: the answer is the same. */
@@ -514,52 +588,30 @@ static uint64_t bb_lookup_retry(const struct udax_bb *bb, uint64_t s,
 
 	do {
 		seq = bb_read_begin(bb);
-		ret = bb_lookup_once(bb, s, e, bb_rank_node_c, bb_rank_leaf_c);
+		ret = bb_lookup_once(bb, s, e, -1, bb_rank_node_c,
+				     bb_rank_leaf_c);
 	} while (bb_read_retry(bb, seq));
 	return ret;
 }
 
-/* No loop around the first try: the compiler has less to keep live
- * (registers to save and restore) on the path nearly every lookup takes. */
-bb_inline uint64_t bb_lookup(const struct udax_bb *bb, uint64_t s, uint64_t e,
-			     bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
-{
-	unsigned long seq = bb_read_begin(bb);
-	uint64_t ret = bb_lookup_once(bb, s, e, rank_node, rank_leaf);
-
-	if (udax__unlikely(bb_read_retry(bb, seq)))
-		return bb_lookup_retry(bb, s, e);
-	return ret;
-}
-
-static uint64_t bb_lookup_c(const struct udax_bb *bb, uint64_t s, uint64_t e)
-{
-	return bb_lookup(bb, s, e, bb_rank_node_c, bb_rank_leaf_c);
-}
-
-#ifdef BB_SIMD
-BB_AVX2 static uint64_t bb_lookup_avx2(const struct udax_bb *bb, uint64_t s,
-				       uint64_t e)
-{
-	return bb_lookup(bb, s, e, bb_rank_node_avx2, bb_rank_leaf_avx2);
-}
-
-BB_AVX512 static uint64_t bb_lookup_avx512(const struct udax_bb *bb,
-					   uint64_t s, uint64_t e)
-{
-	return bb_lookup(bb, s, e, bb_rank_node_avx512, bb_rank_leaf_avx512);
-}
-#endif
-
 uint64_t udax__bb_first_bad(const struct udax_bb *bb, uint64_t s, uint64_t n)
 {
 	uint64_t e = bb_end_of(s, n);
+	unsigned long seq;
 
 	/* The common case, a clean device, in one load: writers store nr once
 	 * per change, so a zero is the count of some version of the table. */
 	if (!n || !ld(&bb->nr))
 		return UINT64_MAX;
-	return bb->lookup(bb, s, e);
+	/*
+	 * The function is read inside the read section: it goes with the
+	 * height.  It ends the section itself, and there is no loop around
+	 * the first try (a retry goes out of line): nothing to keep live
+	 * across a call, so nothing to save on the path nearly every lookup
+	 * takes.
+	 */
+	seq = bb_read_begin(bb);
+	return ld(&bb->lookup)(bb, s, e, seq);
 }
 
 size_t udax__bb_count(const struct udax_bb *bb)
@@ -846,6 +898,7 @@ static void bb_write_end(struct udax_bb *bb, struct bb_arr *a, size_t n,
 	__atomic_store_n(&bb->arr, a, __ATOMIC_RELEASE);
 	st(&bb->nr, n);
 	st(&bb->height, h);
+	st(&bb->lookup, bb_lookup_for(bb, h));
 	__atomic_store_n(&bb->seq, bb->seq + 1, __ATOMIC_RELEASE);
 }
 
@@ -1139,15 +1192,16 @@ int udax__bb_new(struct udax_bb **out)
 	switch (bb_isa_pick()) {
 #ifdef BB_SIMD
 	case BB_ISA_AVX512:
-		bb->lookup = bb_lookup_avx512;
+		bb->lookups = bb_lookups_avx512;
 		break;
 	case BB_ISA_AVX2:
-		bb->lookup = bb_lookup_avx2;
+		bb->lookups = bb_lookups_avx2;
 		break;
 #endif
 	default:
-		bb->lookup = bb_lookup_c;
+		bb->lookups = bb_lookups_c;
 	}
+	bb->lookup = bb->lookups[0];
 	*out = bb;
 	return 0;
 }
