@@ -99,7 +99,7 @@
  * the inner levels root first (small and hot, together), then the leaves.
  * Inner level h has room for 17^(height - h) nodes, all that the level
  * above could name, so that a search needs no bound until the leaves
- * (this took a fifth off lookups at a million ranges, where every
+ * (this took about a sixth off lookups at a million ranges, where every
  * instruction of a lookup is one less in the way of the next one's cache
  * misses).  The room past the nodes in use is never written, so never
  * resident: it costs address space only, at most about as much as the
