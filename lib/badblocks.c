@@ -80,10 +80,11 @@
  * branch, and the keys of children past the end read UINT64_MAX too: the
  * rank of a node never passes its last existing child, since that child
  * holds an end > s for any s < UINT64_MAX, the only s that can meet a range.
- *   Memory: 16 bytes per range in the leaves, 8 per leaf (8 ranges) in
- * level 1 and 1/17 of that above: 17.0 bytes per range.  Leaves of 8
- * ranges, not 16: as fast at 65,536 and 1,048,576 ranges and a third
- * faster at 512 (fewer compares; the height is the same).  The nodes of
+ *   Memory: 16 bytes per range in the leaves, one 8-byte key per leaf (8
+ * ranges) in level 1 and 1/17 of that above: 17.0 bytes per range (RSS at
+ * a million).  Leaves of 8 ranges, not 16: when chosen, as fast at 65,536
+ * and 1,048,576 ranges and a third faster at 512 (fewer compares; the
+ * height was the same).  The nodes of
  * the old layout (two Eytzinger arrays, a branchless descent of one end
  * per level, 16 bytes per range) were single ends, 20 dependent loads deep
  * at a million ranges; here it is 5 nodes and one leaf, and only the leaf
@@ -140,9 +141,10 @@
  * atomics: a ThreadSanitizer build therefore takes the portable path,
  * whose every load is an __atomic one, so that the protocol is what TSan
  * checks.
- *   A torn read may pair a new count or height with an old array, or see
- * half a rebuild: readers clamp the height to the one the array has room
- * for (from there every node index stays in its level's room), the leaf
+ *   A torn read may pair a new count, height or lookup function with an
+ * old array, or see half a rebuild: readers clamp the height to the one
+ * the array has room for (a function made for a taller tree returns at
+ * once; from there every node index stays in its level's room), the leaf
  * index to the leaves and the leaf rank to the leaf, and bound every walk
  * by the count clamped to the array's capacity, all read from the array
  * they are reading, so they may compute garbage but never fault, and the
@@ -185,7 +187,7 @@
 #define BB_LEAF		8		/* ranges per leaf */
 #define BB_LINE		4		/* ranges per leaf line */
 #define BB_LINES	(BB_LEAF / BB_LINE)
-#define BB_MAXLV	16		/* inner levels (14 hold 2^55 leaves) */
+#define BB_MAXLV	16		/* inner levels (14: 2^55 leaves) */
 #define BB_PAGE		4096
 #define BB_HUGE		(2u << 20)
 #define BB_HDR		512
@@ -243,7 +245,7 @@ struct udax_bb {
 	unsigned int height;		/* inner levels in use */
 	bb_lookup_fn *lookup;		/* lookups[height] */
 	/* Writers only. */
-	bb_lookup_fn *const *lookups;	/* per height, fixed at udax__bb_new */
+	bb_lookup_fn *const *lookups;	/* per height, set at creation */
 	pthread_mutex_t lock;
 	struct bb_arr *retired;		/* replaced arrays */
 };
