@@ -9,3 +9,6 @@ udax_unit_test(mcsafe)
 udax_unit_test(mcsafe-threads)
 set_tests_properties(unit/mcsafe-threads PROPERTIES LABELS "unit;threads")
 udax_unit_test(pmem_copy)
+# The emulated device's reliability (tests/unit/emul-util.h): one test per
+# defect of the reliability issue, and the random model test.
+udax_unit_test(emul-fork)
