@@ -12,3 +12,4 @@ udax_unit_test(pmem_copy)
 # The emulated device's reliability (tests/unit/emul-util.h): one test per
 # defect of the reliability issue, and the random model test.
 udax_unit_test(emul-fork)
+udax_unit_test(emul-runs)
