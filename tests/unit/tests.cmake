@@ -13,3 +13,4 @@ udax_unit_test(pmem_copy)
 # defect of the reliability issue, and the random model test.
 udax_unit_test(emul-fork)
 udax_unit_test(emul-runs)
+udax_unit_test(emul-scale)
