@@ -58,7 +58,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -465,10 +467,21 @@ static int state_write(struct udax_dev *dev, const struct state *st,
 	struct stat sb;
 	int fd, dfd, rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", e->state_path,
-		     (long)getpid(), e->tmp_seq++) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/*
+	 * A name that is taken (a planted link, a file a killed writer of
+	 * an earlier process with our pid left) is skipped, not an error:
+	 * nobody may stop the writers by guessing names.  The sequence
+	 * starts at a random number (emul_open()) for the same reason.
+	 */
+	for (int tries = 0;; tries++) {
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", e->state_path,
+			     (long)getpid(), e->tmp_seq++) >= (int)sizeof(tmp))
+			return -ENAMETOOLONG;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0644);
+		if (fd >= 0 || errno != EEXIST || tries == 100)
+			break;
+	}
 	if (fd < 0) {
 		rc = -errno;
 		udax__err("%s: cannot create: %s", tmp, strerror(-rc));
@@ -1302,6 +1315,13 @@ static int emul_open(struct udax_dev *dev, int fd, const char *path)
 	e->lock_fd = -1;
 	e->prot = PROT_READ | (rw ? PROT_WRITE : 0);
 	e->max_runs = max_runs();
+	if (getrandom(&e->tmp_seq, sizeof(e->tmp_seq), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(e->tmp_seq)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		e->tmp_seq = (unsigned int)ts.tv_nsec ^ (unsigned int)getpid();
+	}
 	rc = paths_of(path, &e->state_path, &e->dir_path);
 	if (rc)
 		goto err_free;
