@@ -12,6 +12,7 @@ set(UDAX_CLI_TESTS
   rescue-map
   rescue-resume
   help
+  symlink-map
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
