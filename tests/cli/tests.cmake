@@ -13,6 +13,7 @@ set(UDAX_CLI_TESTS
   rescue-resume
   help
   symlink-map
+  crash-points
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
