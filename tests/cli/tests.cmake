@@ -14,6 +14,7 @@ set(UDAX_CLI_TESTS
   help
   symlink-map
   crash-points
+  notpoison
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
