@@ -15,6 +15,7 @@ set(UDAX_CLI_TESTS
   symlink-map
   crash-points
   notpoison
+  inject-clear-batch
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
