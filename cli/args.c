@@ -41,6 +41,8 @@ static const struct opt_def opt_defs[] = {
 	{ { "count", required_argument, NULL, 'n' }, OPT_COUNT, "N" },
 	{ { "max-rate", required_argument, NULL, LONG_ONLY + OPT_MAX_RATE }, OPT_MAX_RATE, "SIZE" },
 	{ { "stride", required_argument, NULL, LONG_ONLY + OPT_STRIDE }, OPT_STRIDE, "SIZE" },
+	{ { "all", no_argument, NULL, LONG_ONLY + OPT_ALL }, OPT_ALL, NULL },
+	{ { "dry-run", no_argument, NULL, LONG_ONLY + OPT_DRY_RUN }, OPT_DRY_RUN, NULL },
 	{ { "verbose", no_argument, NULL, 'v' }, -1, NULL },
 	{ { "help", no_argument, NULL, 'h' }, -1, NULL },
 };
@@ -83,6 +85,8 @@ static int set_opt(struct cli_args *a, const struct opt_def *d, const char *val)
 	case OPT_LATENT: a->latent = true; return EXIT_OK;
 	case OPT_REVERSE: a->reverse = true; return EXIT_OK;
 	case OPT_FORCE: a->force = true; return EXIT_OK;
+	case OPT_ALL: a->all = true; return EXIT_OK;
+	case OPT_DRY_RUN: a->dry_run = true; return EXIT_OK;
 	case OPT_OUTPUT:
 	case OPT_INPUT:
 		if (!*val)

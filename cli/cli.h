@@ -29,6 +29,8 @@ enum cli_opt {
 	OPT_COUNT,
 	OPT_MAX_RATE,
 	OPT_STRIDE,
+	OPT_ALL,
+	OPT_DRY_RUN,
 	OPT_NR			/* --verbose and --help are always accepted */
 };
 
@@ -45,7 +47,7 @@ struct cli_args {
 	int mode;			/* UDAX_OP_*, or CLI_MODE_DEFAULT */
 	const char *input, *output;
 	double map_interval;		/* seconds */
-	bool json, latent, reverse, force;
+	bool json, latent, reverse, force, all, dry_run;
 	bool help;			/* --help: show the man page */
 	int argc;			/* the whole command line, for maps */
 	char **argv;

@@ -61,7 +61,7 @@ page_of() { dd if="$1" bs=4096 skip="$2" count=1 status=none; }
 # prepare IMG SIZE PATTERN...: a fresh image of random data with poison;
 # a PATTERN is udax inject's options in one word list ("--offset 1M
 # --length 4K [--count N --stride S] [--latent]").  The pages each pattern
-# poisons are zeroed first (udax clear, same options), so IMG.want is what
+# poisons are zeroed first (udax clear --all, same options), so IMG.want is what
 # a rescue must produce: the data, with zeros where the poison is.
 prepare() {
 	local img=$1 size=$2 p
@@ -69,7 +69,7 @@ prepare() {
 	new_image "$img" "$size"
 	for p in "$@"; do
 		# shellcheck disable=SC2086
-		udax clear "$img" ${p/--latent/} >/dev/null
+		udax clear "$img" ${p/--latent/} --all >/dev/null
 	done
 	udax read "$img" --offset 0 --length "$size" -o "$img.want"
 	for p in "$@"; do
