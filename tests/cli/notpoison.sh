@@ -139,4 +139,17 @@ if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
 else
 	echo "skip: full file system (needs root and unshare -m)"
 fi
+# A FIFO, or nothing, at IMG.poison: every command fails at once, naming it.
+new_image "$I" 64K
+mv "$I.poison" "$T/saved"
+mkfifo "$I.poison"
+for c in badblocks info scrub; do
+	expect_err 1 "poison: not a regular file" timeout 20 "$UDAX" $c "$I"
+done
+expect_err 1 "poison: not a regular file" timeout 20 "$UDAX" read "$I" --offset 0 --length 4K
+expect_err 1 "poison: not a regular file" timeout 20 "$UDAX" inject "$I" --offset 0 --length 4K
+rm "$I.poison"
+expect_err 1 "poison: missing" timeout 20 "$UDAX" badblocks "$I"
+expect_err 1 "poison: missing" timeout 20 "$UDAX" read "$I" --offset 0 --length 4K
+mv "$T/saved" "$I.poison"
 echo "notpoison: ok"
