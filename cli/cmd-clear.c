@@ -50,7 +50,7 @@ static int clear_run(struct cli_args *a)
 		rc = EXIT_FAIL;
 	} else if (bytes < 0) {
 		/* Not cli_errno(): an -EIO here is the state file's. */
-		cli_err(path, "cannot clear: %s (the poison state is unchanged)",
+		cli_err(path, "cannot clear: %s: nothing was cleared",
 			strerror((int)-bytes));
 		rc = EXIT_FAIL;
 	} else {
