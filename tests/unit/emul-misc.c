@@ -8,7 +8,9 @@
  *    open handle fail with errors their docs do not list: the handle keeps
  *    its last list (poison stays refused) and picks up the next good state;
  *  - the copies check their pgoff: an address below pgoff's page copies
- *    nothing (they ignored pgoff).
+ *    nothing (they ignored pgoff);
+ *  - a read or write that starts inside a page with latent poison makes
+ *    that page's poison known, not the next page's (found by emul-model).
  */
 #include <time.h>
 
@@ -152,6 +154,27 @@ static void copies_check_pgoff(void)
 	printf("ok the copies check their pgoff\n");
 }
 
+static void consume_one_page(void)
+{
+	struct udax_dev *dev;
+	unsigned char b[PG];
+	struct udax_range r[4];
+
+	e_image(img, 16, 3);
+	t_ok(udax_open(img, 0, &dev));
+	t_ok(udax_inject(dev, 2 * PG, 2 * PG, UDAX_INJECT_LATENT));
+	/* Starts inside page 2, ends inside it too. */
+	t_eq(udax_pread(dev, b, 100, 2 * PG + 1000), -EIO);
+	t_eq(udax_badblocks(dev, r, 4), 1);
+	t_ueq(r[0].off, 2 * PG);
+	t_ueq(r[0].len, PG);
+	t_eq(udax_write(dev, b, 100, 3 * PG + 1000, UDAX_OP_FAILFAST), -EIO);
+	t_eq(udax_badblocks(dev, r, 4), 1);
+	t_ueq(r[0].len, 2 * PG);
+	udax_close(dev);
+	printf("ok a read inside a latent page makes only that page known\n");
+}
+
 int main(void)
 {
 	dir = e_tmpdir();
@@ -161,6 +184,7 @@ int main(void)
 	zero_length();
 	copies_check_pgoff();
 	corrupted_by_someone_else();
+	consume_one_page();
 	fifo_state();
 	t_tmpdir_rm(dir);
 	return 0;
