@@ -9,7 +9,7 @@
 # killing it (SIGKILL) on entry to that call: every point between two of
 # them.  UDAX_CRASH_SYSCALLS overrides the list of calls.
 . "$(dirname "$0")/lib.sh"
-command -v strace >/dev/null || { echo "SKIP: strace is not installed"; exit 77; }
+type -P strace >/dev/null || { echo "SKIP: strace is not installed"; exit 77; }
 strace -qq -o /dev/null true 2>/dev/null ||
 	{ echo "SKIP: strace cannot trace here (ptrace refused)"; exit 77; }
 

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 I=$T/img
 have_strace=0
-command -v strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null && have_strace=1
+type -P strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null && have_strace=1
 
 gen() { od -An -t u8 -j 24 -N 8 "$I" | tr -d ' '; }	# the header's gen
 

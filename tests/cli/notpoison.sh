@@ -30,7 +30,7 @@ cp "$I.poison" "$T/state"
 head -c 8192 /dev/urandom >"$T/d"
 
 # A file system's EIO or ENOSPC while saving the state or the data.
-if command -v strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null; then
+if type -P strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null; then
 	fs_err() { # fs_err SYSCALL[:when=N] ERRNO CMD...
 		local sc=$1 e=$2
 		shift 2
