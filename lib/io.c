@@ -137,8 +137,10 @@ size_t udax__io_read(struct udax_dev *dev, uint64_t off, void *dst,
 	else if ((c = lim ? udax__mc_copy(dst, dev->io_base + off, lim, false, &f)
 			  : 0) < lim)
 		return io_fault(dev, off, dst, c, lim, &f, false, err);
+	/* The page: off + c is inside it, not at its start, when the copy
+	 * began there (one page from off + c would reach into the next). */
 	if (c == lim && hit)
-		udax__memory_failure(dev, off + c, UDAX_PAGE_SIZE);
+		udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
 	return c;
 }
 
@@ -157,7 +159,7 @@ size_t udax__io_write(struct udax_dev *dev, uint64_t off, const void *src,
 			  : 0) < lim)
 		return io_fault(dev, off, (char *)src, c, lim, &f, true, err);
 	if (c == lim && hit)
-		udax__memory_failure(dev, off + c, UDAX_PAGE_SIZE);
+		udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
 	return c;
 }
 

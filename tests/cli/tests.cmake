@@ -16,6 +16,10 @@ set(UDAX_CLI_TESTS
   install
   completion
   safety
+  symlink-map
+  crash-points
+  notpoison
+  inject-clear-batch
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
