@@ -228,6 +228,8 @@ struct udax_backend {
 };
 
 extern const struct udax_backend udax__emul_backend;
+extern const struct udax_backend udax__fsdax_backend;	/* backends/fsdax.c */
+extern const struct udax_backend udax__pmem_backend;	/* backends/pmem.c */
 
 /* udax_create(): a new emulated image (backends/emul.c). */
 int udax__emul_create(const char *path, uint64_t size);
@@ -318,6 +320,10 @@ int udax__sysfs_write(const char *text, const char *fmt, ...)
 /* The path with symlinks resolved, as seen under the root. */
 int udax__sysfs_realpath(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The disk (its name under /sys/block) holding block device @maj:@min, and
+ * where the device starts on it: a partition's first sector, else 0. */
+int udax__sysfs_blkdev(unsigned int maj, unsigned int min, char *disk,
+		       size_t size, uint64_t *start);
 /* A counter moved every UDAX_REFRESH_MS (default 100) ms by a background
  * thread: known_src of a backend whose list lives in sysfs. */
 const uint64_t *udax__sysfs_tick(void);
