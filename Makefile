@@ -2,8 +2,12 @@
 # commands the README promises; both install what they need first.
 BUILD ?= build
 CMAKE_FLAGS ?=
+# check-kernel: static binaries for the test guest; KERNEL_SCENARIOS picks
+# scenarios by name (default: all of tests/kernel/scenarios/).
+KBUILD ?= build-kernel
+KERNEL_SCENARIOS ?=
 
-.PHONY: all build demo check bench install clean
+.PHONY: all build demo check check-kernel bench install clean
 
 all: build
 
@@ -22,13 +26,22 @@ check:
 	$(MAKE) build
 	cd $(BUILD) && ctest --output-on-failure -j2
 
+# udax against Linux 6.1 with emulated NVDIMMs, under QEMU (tests/kernel/).
+# Needs root the first time (apt-get install); SKIPPED when the kernel
+# cannot be downloaded.
+check-kernel:
+	scripts/deps.sh build
+	UDAX_KERNEL_BUILD=$(abspath $(KBUILD)) tests/kernel/run-all.sh $(KERNEL_SCENARIOS)
+
 bench:
 	scripts/deps.sh bench
 	$(MAKE) build
 	$(BUILD)/bench/udax-bench $(BENCH_FLAGS)
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]
+PREFIX ?= /usr/local
 install: build
-	cmake --install $(BUILD)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(KBUILD)

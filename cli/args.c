@@ -14,6 +14,7 @@
 #include <udax/udax.h>
 
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
 enum { LONG_ONLY = 256 };
@@ -22,27 +23,32 @@ struct opt_def {
 	struct option lo;
 	int opt;		/* enum cli_opt, or -1 for verbose/help */
 	const char *meta;	/* argument name in messages */
+	const char *help;	/* one line for -h */
 };
 
+enum { HELP_LONG = LONG_ONLY + OPT_NR };
+
 static const struct opt_def opt_defs[] = {
-	{ { "json", no_argument, NULL, 'j' }, OPT_JSON, NULL },
-	{ { "size", required_argument, NULL, 's' }, OPT_SIZE, "SIZE" },
-	{ { "offset", required_argument, NULL, LONG_ONLY + OPT_OFFSET }, OPT_OFFSET, "OFFSET" },
-	{ { "length", required_argument, NULL, LONG_ONLY + OPT_LENGTH }, OPT_LENGTH, "LENGTH" },
-	{ { "latent", no_argument, NULL, LONG_ONLY + OPT_LATENT }, OPT_LATENT, NULL },
-	{ { "mode", required_argument, NULL, 'm' }, OPT_MODE, "MODE" },
-	{ { "output", required_argument, NULL, 'o' }, OPT_OUTPUT, "FILE" },
-	{ { "input", required_argument, NULL, 'i' }, OPT_INPUT, "FILE" },
-	{ { "reverse", no_argument, NULL, 'R' }, OPT_REVERSE, NULL },
-	{ { "retries", required_argument, NULL, 'r' }, OPT_RETRIES, "N" },
-	{ { "map-interval", required_argument, NULL, LONG_ONLY + OPT_MAP_INTERVAL }, OPT_MAP_INTERVAL, "SECONDS" },
-	{ { "cluster-size", required_argument, NULL, LONG_ONLY + OPT_CLUSTER }, OPT_CLUSTER, "SIZE" },
-	{ { "force", no_argument, NULL, 'f' }, OPT_FORCE, NULL },
-	{ { "count", required_argument, NULL, 'n' }, OPT_COUNT, "N" },
-	{ { "max-rate", required_argument, NULL, LONG_ONLY + OPT_MAX_RATE }, OPT_MAX_RATE, "SIZE" },
-	{ { "stride", required_argument, NULL, LONG_ONLY + OPT_STRIDE }, OPT_STRIDE, "SIZE" },
-	{ { "verbose", no_argument, NULL, 'v' }, -1, NULL },
-	{ { "help", no_argument, NULL, 'h' }, -1, NULL },
+	{ { "json", no_argument, NULL, 'j' }, OPT_JSON, NULL, "print JSON (ndctl's keys and units)" },
+	{ { "human", no_argument, NULL, 'u' }, OPT_HUMAN, NULL, "with --json: sizes and offsets for people" },
+	{ { "size", required_argument, NULL, 's' }, OPT_SIZE, "SIZE", "device size (K/M/G/T binary suffixes, 0x hex)" },
+	{ { "offset", required_argument, NULL, LONG_ONLY + OPT_OFFSET }, OPT_OFFSET, "OFFSET", "first byte" },
+	{ { "length", required_argument, NULL, LONG_ONLY + OPT_LENGTH }, OPT_LENGTH, "LENGTH", "number of bytes" },
+	{ { "latent", no_argument, NULL, LONG_ONLY + OPT_LATENT }, OPT_LATENT, NULL, "poison the media only, not the known list" },
+	{ { "mode", required_argument, NULL, 'm' }, OPT_MODE, "MODE", "failfast (default) or recovery" },
+	{ { "output", required_argument, NULL, 'o' }, OPT_OUTPUT, "FILE", "write to FILE instead of stdout" },
+	{ { "input", required_argument, NULL, 'i' }, OPT_INPUT, "FILE", "read from FILE instead of stdin" },
+	{ { "reverse", no_argument, NULL, 'R' }, OPT_REVERSE, NULL, "run every pass backwards" },
+	{ { "retries", required_argument, NULL, 'r' }, OPT_RETRIES, "N", "retry bad pages N times" },
+	{ { "map-interval", required_argument, NULL, LONG_ONLY + OPT_MAP_INTERVAL }, OPT_MAP_INTERVAL, "SECONDS", "save the map this often" },
+	{ { "cluster-size", required_argument, NULL, LONG_ONLY + OPT_CLUSTER }, OPT_CLUSTER, "SIZE", "bytes per read in the copying pass" },
+	{ { "force", no_argument, NULL, 'f' }, OPT_FORCE, NULL, "do it even so" },
+	{ { "count", required_argument, NULL, 'n' }, OPT_COUNT, "N", "repeat the range N times" },
+	{ { "max-rate", required_argument, NULL, LONG_ONLY + OPT_MAX_RATE }, OPT_MAX_RATE, "SIZE", "read at most SIZE bytes per second" },
+	{ { "stride", required_argument, NULL, LONG_ONLY + OPT_STRIDE }, OPT_STRIDE, "SIZE", "distance between repeated ranges" },
+	{ { "verbose", no_argument, NULL, 'v' }, -1, NULL, "say more on stderr (libudax's log too)" },
+	{ { "help", no_argument, NULL, HELP_LONG }, -1, NULL, "show the manual page" },
+	{ { NULL, no_argument, NULL, 'h' }, -1, NULL, "show this list of options" },
 };
 #define NR_DEFS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
@@ -83,6 +89,7 @@ static int set_opt(struct cli_args *a, const struct opt_def *d, const char *val)
 	case OPT_LATENT: a->latent = true; return EXIT_OK;
 	case OPT_REVERSE: a->reverse = true; return EXIT_OK;
 	case OPT_FORCE: a->force = true; return EXIT_OK;
+	case OPT_HUMAN: json_human = true; return EXIT_OK;
 	case OPT_OUTPUT:
 	case OPT_INPUT:
 		if (!*val)
@@ -180,7 +187,8 @@ static void build_opts(const struct cli_cmd *cmd, char *shorts,
 
 		if (d->opt >= 0 && !(cmd->opts & OPTF(d->opt)))
 			continue;
-		longs[l++] = d->lo;
+		if (d->lo.name)
+			longs[l++] = d->lo;
 		if (d->lo.val < LONG_ONLY) {
 			shorts[s++] = (char)d->lo.val;
 			if (d->lo.has_arg)
@@ -221,8 +229,8 @@ static int parse_cmd(const struct cli_cmd *cmd, int argc, char **argv,
 			cli_verbose = true;
 			continue;
 		}
-		if (c == 'h') {
-			a->help = true;
+		if (c == 'h' || c == HELP_LONG) {
+			a->help = c == 'h' ? CLI_HELP_USAGE : CLI_HELP_MAN;
 			continue;
 		}
 		d = def_of(c);
@@ -261,7 +269,8 @@ int cli_parse(int argc, char **argv, const struct cli_cmd **cmdp,
 	      struct cli_args *a)
 {
 	const struct cli_cmd *cmd = NULL;
-	bool help = false, version = false;
+	int help = 0;
+	bool version = false;
 	int i;
 
 	memset(a, 0, sizeof(*a));
@@ -278,8 +287,10 @@ int cli_parse(int argc, char **argv, const struct cli_cmd **cmdp,
 
 		if (!strcmp(o, "-v") || !strcmp(o, "--verbose"))
 			cli_verbose = true;
-		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
-			help = true;
+		else if (!strcmp(o, "-h"))
+			help = CLI_HELP_USAGE;
+		else if (!strcmp(o, "--help"))
+			help = CLI_HELP_MAN;
 		else if (!strcmp(o, "-V") || !strcmp(o, "--version"))
 			version = true;
 		else if (!strcmp(o, "--")) {
@@ -295,6 +306,7 @@ int cli_parse(int argc, char **argv, const struct cli_cmd **cmdp,
 			cmd = &cmd_help;
 		else
 			return cli_usage_err(NULL, "missing command: try 'udax help'");
+		a->help = help == CLI_HELP_USAGE ? CLI_HELP_USAGE : 0;
 		cli_cmd = cmd->name;
 		*cmdp = cmd;
 		return EXIT_OK;
@@ -303,13 +315,41 @@ int cli_parse(int argc, char **argv, const struct cli_cmd **cmdp,
 	if (!cmd)
 		return cli_usage_err(argv[i], "unknown command: try 'udax help'");
 	cli_cmd = cmd->name;
-	if (help) {
+	if (help == CLI_HELP_MAN) {
 		/* "udax --help CMD" is "udax help CMD". */
 		a->pos[0] = cmd->name;
 		a->npos = 1;
 		*cmdp = &cmd_help;
 		return EXIT_OK;
 	}
+	if (help == CLI_HELP_USAGE) {
+		a->help = CLI_HELP_USAGE;
+		*cmdp = cmd;
+		return EXIT_OK;
+	}
 	*cmdp = cmd;
 	return parse_cmd(cmd, argc - i, argv + i, a);
+}
+
+void cli_print_options(const struct cli_cmd *cmd)
+{
+	printf("\nOptions:\n");
+	for (size_t i = 0; i < NR_DEFS; i++) {
+		const struct opt_def *d = &opt_defs[i];
+		char name[64];
+		int n = 0;
+
+		if (d->opt >= 0 && !(cmd->opts & OPTF(d->opt)))
+			continue;
+		if (!d->lo.name) {
+			n = snprintf(name, sizeof(name), "-h");
+		} else {
+			if (d->lo.val < LONG_ONLY)
+				n = snprintf(name, sizeof(name), "-%c, ", d->lo.val);
+			n += snprintf(name + n, sizeof(name) - (size_t)n, "--%s%s%s",
+				      d->lo.name, d->meta ? " " : "", d->meta ? d->meta : "");
+		}
+		printf("  %-28s %s%s\n", name, d->help,
+		       cmd->required & (d->opt >= 0 ? OPTF(d->opt) : 0) ? " (required)" : "");
+	}
 }

@@ -29,10 +29,14 @@ enum cli_opt {
 	OPT_COUNT,
 	OPT_MAX_RATE,
 	OPT_STRIDE,
+	OPT_HUMAN,
 	OPT_NR			/* --verbose and --help are always accepted */
 };
 
 #define OPTF(o) (1u << (o))
+
+/* cli_args.help: -h prints the options, --help shows the manual page. */
+enum { CLI_HELP_USAGE = 1, CLI_HELP_MAN = 2 };
 
 /* Value of --mode when not given. */
 #define CLI_MODE_DEFAULT (-1)
@@ -46,7 +50,7 @@ struct cli_args {
 	const char *input, *output;
 	double map_interval;		/* seconds */
 	bool json, latent, reverse, force;
-	bool help;			/* --help: show the man page */
+	int help;			/* CLI_HELP_* */
 	int argc;			/* the whole command line, for maps */
 	char **argv;
 };
@@ -88,7 +92,10 @@ int cli_parse(int argc, char **argv, const struct cli_cmd **cmd,
 /* The check of inject and clear: a range repeated --count times. */
 int cli_check_pattern(struct cli_args *a);
 
-/* The built-in usage of @cmd (or of udax when NULL) on stdout. */
+/* The built-in usage of @cmd (or of udax when NULL) on stdout, with the
+ * list of its options. */
 void cli_print_usage(const struct cli_cmd *cmd);
+/* The options @cmd accepts, one line each (args.c). */
+void cli_print_options(const struct cli_cmd *cmd);
 
 #endif /* UDAX_CLI_CLI_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * udax badblocks DEV [--json]: the known bad-block list, as Linux's
+ * udax badblocks DEV [--json [-u]]: the known bad-block list, as Linux's
  * /sys/block/pmemN/badblocks ("<first-sector> <count>" lines) or as JSON
- * in bytes.
+ * shaped as `ndctl list --media-errors` prints it (sectors), with bytes
+ * beside.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +56,15 @@ static int badblocks_run(struct cli_args *a)
 		struct udax_range *bb = NULL;
 		long n = cli_badblocks(dev, &bb);
 
-		if (n < 0)
+		if (n < 0) {
 			rc = cli_errno(path, (int)n);
-		else
-			rc = json_print(json_badblocks(bb, (size_t)n));
+		} else {
+			struct json_object *o = json_object_new_object();
+
+			json_add_str(o, "dev", path);
+			json_add_badblocks(o, "", bb, (size_t)n);
+			rc = json_print(o);
+		}
 		free(bb);
 	} else {
 		rc = print_sysfs(dev, path);
@@ -72,9 +78,9 @@ static const char *const badblocks_pos[] = { "DEV" };
 const struct cli_cmd cmd_badblocks = {
 	.name = "badblocks",
 	.alias = "list",
-	.synopsis = "DEV [--json]",
-	.summary = "list the known bad blocks (Linux sysfs form, or JSON in bytes)",
-	.opts = OPTF(OPT_JSON),
+	.synopsis = "DEV [--json [-u]]",
+	.summary = "list the known bad blocks (Linux sysfs form, or JSON as ndctl list --media-errors)",
+	.opts = OPTF(OPT_JSON) | OPTF(OPT_HUMAN),
 	.pos_names = badblocks_pos,
 	.min_pos = 1,
 	.max_pos = 1,

@@ -99,16 +99,16 @@ static int summary(struct cli_args *a, const struct map *m,
 	if (a->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_add_str(o, "device", a->pos[0]);
+		json_add_str(o, "dev", a->pos[0]);
 		json_add_str(o, "output", a->pos[1]);
 		json_add_str(o, "mapfile", a->pos[2]);
-		json_add_u64(o, "size", map_extent(m));
-		json_add_u64(o, "rescued_bytes", fin);
-		json_add_u64(o, "bad_bytes", bad);
-		json_add_u64(o, "non_tried_bytes", nt);
-		json_add_u64(o, "non_trimmed_bytes", ntr);
-		json_add_u64(o, "non_scraped_bytes", ns);
-		json_add_u64(o, "rescued_this_run", st->rescued_run);
+		json_add_size(o, "size", map_extent(m));
+		json_add_size(o, "rescued_bytes", fin);
+		json_add_size(o, "bad_bytes", bad);
+		json_add_size(o, "non_tried_bytes", nt);
+		json_add_size(o, "non_trimmed_bytes", ntr);
+		json_add_size(o, "non_scraped_bytes", ns);
+		json_add_size(o, "rescued_this_run_bytes", st->rescued_run);
 		json_add_u64(o, "read_errors", st->read_errors);
 		json_add(o, "seconds", json_object_new_double(st->seconds));
 		json_add_bool(o, "finished", m->current_status == MAP_FINISHED);
@@ -157,6 +157,24 @@ static int rescue_run(struct cli_args *a)
 	if ((have_out && same_file(&dst, &ost)) || (have_map && same_file(&dst, &mst)) ||
 	    (have_out && have_map && same_file(&ost, &mst)) || !strcmp(opath, mpath))
 		return cli_usage_err(mpath, "DEV, OUT and MAPFILE must be three different files");
+	/* Opening the device reads its state; nothing is written yet. */
+	rc = cli_open(dpath, CLI_OPEN_READ, &dev);
+	if (rc)
+		goto out;
+	/* Overwriting the device's poison state forgets known poison. */
+	{
+		const char *sp = udax_state_path(dev);
+		struct stat sst;
+
+		if (sp && !stat(sp, &sst) &&
+		    ((have_out && same_file(&sst, &ost)) ||
+		     (have_map && same_file(&sst, &mst)))) {
+			rc = cli_usage_err(have_out && same_file(&sst, &ost) ? opath : mpath,
+					   "is %s's poison state file: choose another name",
+					   dpath);
+			goto out;
+		}
+	}
 	if (have_map) {
 		size_t line;
 		const char *why;
@@ -186,9 +204,6 @@ static int rescue_run(struct cli_args *a)
 		}
 	}
 
-	rc = cli_open(dpath, CLI_OPEN_READ, &dev);
-	if (rc)
-		goto out;
 	size = udax_size(dev);
 	if (map_extent(&map) > size) {
 		rc = cli_usage_err(mpath, "is for a device of %llu bytes; %s has %llu",

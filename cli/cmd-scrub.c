@@ -81,12 +81,9 @@ static int scrub_run(struct cli_args *a)
 	if (a->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_add_str(o, "device", path);
-		json_add_u64(o, "new_sectors", (uint64_t)sectors);
-		json_add_u64(o, "new_badblock_count", nf);
-		json_add(o, "new_badblocks", json_ranges(found, nf));
-		json_add_u64(o, "badblock_count", (uint64_t)na);
-		json_add(o, "badblocks", json_ranges(after, (size_t)na));
+		json_add_str(o, "dev", path);
+		json_add_badblocks(o, "new_", found, nf);
+		json_add_badblocks(o, "", after, (size_t)na);
 		rc = json_print(o);
 	} else {
 		printf("%lld new bad sector%s in %zu range%s\n", (long long)sectors,
@@ -111,9 +108,9 @@ static const char *const scrub_pos[] = { "DEV" };
 const struct cli_cmd cmd_scrub = {
 	.name = "scrub",
 	.alias = "ars",
-	.synopsis = "DEV [--json]",
+	.synopsis = "DEV [--json [-u]]",
 	.summary = "make latent poison known (address range scrub) and report what was found",
-	.opts = OPTF(OPT_JSON),
+	.opts = OPTF(OPT_JSON) | OPTF(OPT_HUMAN),
 	.pos_names = scrub_pos,
 	.min_pos = 1,
 	.max_pos = 1,

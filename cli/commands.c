@@ -47,8 +47,8 @@ void cli_print_usage(const struct cli_cmd *cmd)
 		       cmd->summary);
 		if (cmd->alias)
 			printf("Alias: udax %s.\n", cmd->alias);
-		printf("Every command takes -v/--verbose and -h/--help.\n"
-		       "See udax-%s(1).\n", cmd->name);
+		cli_print_options(cmd);
+		printf("\nSee udax-%s(1): udax %s --help.\n", cmd->name, cmd->name);
 		return;
 	}
 	printf("usage: udax [--verbose] COMMAND [ARGS]\n\nCommands:\n");
@@ -92,34 +92,45 @@ static int run_man(const char *const args[], bool quiet)
 	return WEXITSTATUS(st);
 }
 
-/* The page in the build tree, when this udax runs from the build tree. */
-static bool build_page(const char *page, char *path, size_t size, bool *in_tree)
+/*
+ * The page that belongs to this udax: the build tree's when it runs from
+ * the build tree, else the one installed beside it (bin/../share/man, as
+ * CMake placed them), so that an installed udax shows its own pages
+ * whatever MANPATH says.  False when there is none.
+ */
+static bool own_page(const char *page, char *path, size_t size)
 {
-#if defined(UDAX_CLI_BUILD_DIR) && defined(UDAX_MAN_BUILD_DIR)
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	size_t dl = strlen(UDAX_CLI_BUILD_DIR);
 	struct stat st;
 
-	*in_tree = n > 0 && (size_t)n > dl && !strncmp(exe, UDAX_CLI_BUILD_DIR, dl) &&
-		   exe[dl] == '/' && !strchr(exe + dl + 1, '/');
-	snprintf(path, size, "%s/%s.1", UDAX_MAN_BUILD_DIR, page);
-	return !stat(path, &st) && S_ISREG(st.st_mode);
-#else
-	(void)page; (void)path; (void)size;
-	*in_tree = false;
-	return false;
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = 0;
+#if defined(UDAX_CLI_BUILD_DIR) && defined(UDAX_MAN_BUILD_DIR)
+	if (!strcmp(exe, UDAX_CLI_BUILD_DIR)) {
+		snprintf(path, size, "%s/%s.1", UDAX_MAN_BUILD_DIR, page);
+		return !stat(path, &st) && S_ISREG(st.st_mode);
+	}
 #endif
+#ifdef UDAX_BIN_TO_MAN
+	if ((size_t)snprintf(path, size, "%s/%s/man1/%s.1", exe, UDAX_BIN_TO_MAN,
+			     page) < size)
+		return !stat(path, &st) && S_ISREG(st.st_mode);
+#endif
+	return false;
 }
 
 int cli_show_help(const struct cli_cmd *cmd)
 {
 	char page[64], path[PATH_MAX];
-	bool in_tree, have_local;
 
 	snprintf(page, sizeof(page), cmd ? "udax-%s" : "udax", cmd ? cmd->name : "");
-	have_local = build_page(page, path, sizeof(path), &in_tree);
-	if (have_local && in_tree) {
+	if (own_page(page, path, sizeof(path))) {
 		const char *args[] = { "man", "-l", path, NULL };
 
 		if (run_man(args, false) == 0)
@@ -127,11 +138,8 @@ int cli_show_help(const struct cli_cmd *cmd)
 	} else {
 		const char *probe[] = { "man", "-w", page, NULL };
 		const char *args[] = { "man", page, NULL };
-		const char *local[] = { "man", "-l", path, NULL };
 
 		if (run_man(probe, true) == 0 && run_man(args, false) == 0)
-			return EXIT_OK;
-		if (have_local && run_man(local, false) == 0)
 			return EXIT_OK;
 	}
 	cli_print_usage(cmd);

@@ -44,14 +44,14 @@ static void *kaddr_tag(void *addr, int mode)
 
 /* ---- the known list ------------------------------------------------------ */
 
-int udax__known_publish(struct udax_dev *dev, const struct udax_range *r,
-			size_t n, uint64_t version)
+int udax__known_publish_locked(struct udax_dev *dev,
+			       const struct udax_range *r, size_t n,
+			       uint64_t version)
 {
 	struct udax_range *all = NULL, *c = NULL;
 	size_t nc = 0;
 	int rc = 0;
 
-	pthread_mutex_lock(&dev->publish_lock);
 	if (version < dev->published)
 		goto out;
 	if (udax__bb_count(dev->consumed)) {
@@ -73,9 +73,19 @@ int udax__known_publish(struct udax_dev *dev, const struct udax_range *r,
 	if (!rc)
 		dev->published = version;
 out:
-	pthread_mutex_unlock(&dev->publish_lock);
 	free(all);
 	free(c);
+	return rc;
+}
+
+int udax__known_publish(struct udax_dev *dev, const struct udax_range *r,
+			size_t n, uint64_t version)
+{
+	int rc;
+
+	pthread_mutex_lock(&dev->publish_lock);
+	rc = udax__known_publish_locked(dev, r, n, version);
+	pthread_mutex_unlock(&dev->publish_lock);
 	return rc;
 }
 
@@ -116,18 +126,25 @@ uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,
 	return fb == UINT64_MAX ? fb : fb / UDAX_SECTORS_PER_PAGE;
 }
 
-/* The known list moved (another process, the kernel): reload it.  A reader
+/*
+ * The known list moved (another process, the kernel): reload it.  A reader
  * never waits here: if another thread is loading, this one goes on with
- * the list as it is, which is consistent, if a moment old. */
-static int known_refresh(struct udax_dev *dev)
+ * the list as it is, which is consistent, if a moment old.  A reload that
+ * fails (a state file someone corrupted, no memory) keeps the last list,
+ * which never forgets poison, and is tried again at the next call: the
+ * caller's call goes on, and the failure goes to the log.
+ */
+static void known_refresh(struct udax_dev *dev)
 {
 	int rc;
 
 	if (pthread_mutex_trylock(&dev->refresh_lock))
-		return 0;
+		return;
 	rc = dev->ops->load_known(dev);
 	pthread_mutex_unlock(&dev->refresh_lock);
-	return rc;
+	if (rc)
+		udax__err("known list not reloaded (%s): the last one stays in use",
+			  strerror(-rc));
 }
 
 /* Every call starts here: a dead device is gone, and changes to the known
@@ -141,7 +158,7 @@ int udax__dev_enter(struct udax_dev *dev)
 	if (udax__unlikely(__atomic_load_n(dev->known_src, __ATOMIC_ACQUIRE) !=
 			   __atomic_load_n(&dev->known_gen, __ATOMIC_RELAXED) ||
 			   __atomic_load_n(&dev->wake, __ATOMIC_RELAXED)))
-		return known_refresh(dev);
+		known_refresh(dev);
 	return 0;
 }
 
@@ -322,6 +339,11 @@ uint64_t udax_size(const struct udax_dev *dev)
 const char *udax_backend(const struct udax_dev *dev)
 {
 	return dev ? dev->ops->name : NULL;
+}
+
+const char *udax_state_path(const struct udax_dev *dev)
+{
+	return dev && dev->ops->state_path ? dev->ops->state_path(dev) : NULL;
 }
 
 int udax_alive(const struct udax_dev *dev)
@@ -537,25 +559,209 @@ long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len)
 	return rc ? rc : (long)nr;
 }
 
-int udax_inject(struct udax_dev *dev, uint64_t off, uint64_t len,
-		unsigned int flags)
+int udax_inject_ranges(struct udax_dev *dev, const struct udax_range *r,
+		       size_t n, unsigned int flags)
 {
 	const struct udax_poison_ops *p;
+	struct udax_range *s;
+	size_t i;
 	int rc;
 
-	if (!dev)
+	if (!dev || (!r && n))
 		return -EINVAL;
 	rc = udax__dev_enter(dev);
 	if (rc)
 		return rc;
-	if ((flags & ~UDAX_INJECT_VALID) || len == 0)
+	if ((flags & ~UDAX_INJECT_VALID) || !n)
 		return -EINVAL;
-	if (off >= dev->size || len > dev->size - off)
-		return -ERANGE;
+	for (i = 0; i < n; i++) {
+		if (!r[i].len)
+			return -EINVAL;
+		if (r[i].off >= dev->size || r[i].len > dev->size - r[i].off)
+			return -ERANGE;
+	}
 	p = poison_ops(dev, &rc);
 	if (!p)
 		return rc;
-	return p->inject ? p->inject(dev, off, len, flags) : -EOPNOTSUPP;
+	if (!p->inject)
+		return -EOPNOTSUPP;
+	s = malloc(n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		s[i].off = r[i].off / UDAX_SECTOR_SIZE;
+		s[i].len = (r[i].off + r[i].len + UDAX_SECTOR_SIZE - 1) /
+			   UDAX_SECTOR_SIZE - s[i].off;
+	}
+	rc = p->inject(dev, s, n, flags);
+	free(s);
+	return rc;
+}
+
+int udax_inject(struct udax_dev *dev, uint64_t off, uint64_t len,
+		unsigned int flags)
+{
+	struct udax_range r = { off, len };
+
+	return udax_inject_ranges(dev, &r, 1, flags);
+}
+
+long udax_media_poison(struct udax_dev *dev, struct udax_range *out,
+		       size_t max)
+{
+	size_t total, i;
+	int rc;
+
+	rc = udax__dev_enter(dev);
+	if (rc)
+		return rc;
+	if (!dev->media)
+		return -EOPNOTSUPP;
+	if (!out)
+		max = 0;
+	total = udax__bb_snapshot(dev->media, out, max);
+	for (i = 0; i < max && i < total; i++) {
+		out[i].off *= UDAX_SECTOR_SIZE;
+		out[i].len *= UDAX_SECTOR_SIZE;
+	}
+	return (long)total;
+}
+
+/* A growing array of page ranges. */
+struct page_list {
+	struct udax_range *r;
+	size_t n, cap;
+};
+
+static int page_list_add(struct page_list *l, uint64_t off, uint64_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct udax_range *g = realloc(l->r, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		l->r = g;
+		l->cap = cap;
+	}
+	l->r[l->n].off = off;
+	l->r[l->n++].len = len;
+	return 0;
+}
+
+/* Pages of [p0, p1) that hold poison in @bad (sectors, sorted). */
+static int poisoned_pages(const struct udax_range *bad, size_t nbad,
+			  uint64_t p0, uint64_t p1, struct page_list *out)
+{
+	uint64_t s = p0 * UDAX_SECTORS_PER_PAGE, e = p1 * UDAX_SECTORS_PER_PAGE;
+	size_t lo = 0, hi = nbad;
+	int rc = 0;
+
+	while (lo < hi) {	/* first bad range ending after s */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bad[mid].off + bad[mid].len <= s)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < nbad && bad[lo].off < e && !rc; lo++) {
+		uint64_t a = bad[lo].off > s ? bad[lo].off : s;
+		uint64_t b = bad[lo].off + bad[lo].len < e ? bad[lo].off + bad[lo].len : e;
+		uint64_t first = a / UDAX_SECTORS_PER_PAGE;
+
+		rc = page_list_add(out, first, (b + UDAX_SECTORS_PER_PAGE - 1) /
+					       UDAX_SECTORS_PER_PAGE - first);
+	}
+	return rc;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct udax_range *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Sort and merge page ranges in place; the new count. */
+static size_t pages_merge(struct udax_range *r, size_t n)
+{
+	size_t i, o = 0;
+
+	if (!n)
+		return 0;
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (i = 1; i < n; i++) {
+		if (r[i].off <= r[o].off + r[o].len) {
+			if (r[i].off + r[i].len > r[o].off + r[o].len)
+				r[o].len = r[i].off + r[i].len - r[o].off;
+		} else {
+			r[++o] = r[i];
+		}
+	}
+	return o + 1;
+}
+
+int64_t udax_clear(struct udax_dev *dev, const struct udax_range *r, size_t n,
+		   unsigned int flags)
+{
+	struct udax_range *known = NULL, *media = NULL, *pages;
+	struct page_list pl = { 0 };
+	size_t nk = 0, nm = 0, np, i;
+	uint64_t total = 0;
+	int rc;
+
+	if (!dev || (!r && n))
+		return -EINVAL;
+	rc = udax__dev_enter(dev);
+	if (rc)
+		return rc;
+	if ((flags & ~UDAX_CLEAR_VALID) || !n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!r[i].len)
+			return -EINVAL;
+		if (r[i].off >= dev->size || r[i].len > dev->size - r[i].off)
+			return -ERANGE;
+	}
+	if (!(flags & UDAX_CLEAR_DRY_RUN)) {
+		rc = dev_writable(dev);
+		if (rc)
+			return rc;
+	}
+	rc = udax__bb_copy(dev->bb, &known, &nk);
+	if (!rc && dev->media)
+		rc = udax__bb_copy(dev->media, &media, &nm);
+	for (i = 0; i < n && !rc; i++) {
+		uint64_t p0 = r[i].off / UDAX_PAGE_SIZE;
+		uint64_t p1 = (r[i].off + r[i].len - 1) / UDAX_PAGE_SIZE + 1;
+
+		if (flags & UDAX_CLEAR_ALL) {
+			rc = page_list_add(&pl, p0, p1 - p0);
+			continue;
+		}
+		rc = poisoned_pages(known, nk, p0, p1, &pl);
+		if (!rc)
+			rc = poisoned_pages(media, nm, p0, p1, &pl);
+	}
+	if (rc)
+		goto out;
+	pages = pl.r;
+	np = pages_merge(pages, pl.n);
+	for (i = 0; i < np; i++)
+		total += pages[i].len;
+	if (flags & UDAX_CLEAR_DRY_RUN || !np)
+		goto out;
+	if (dev->ops->poison && dev->ops->poison->clear)
+		rc = dev->ops->poison->clear(dev, pages, np);
+	else
+		for (i = 0; i < np && !rc; i++)
+			rc = dev->ops->zero_page_range(dev, pages[i].off, pages[i].len);
+out:
+	free(known);
+	free(media);
+	free(pl.r);
+	return rc ? rc : (int64_t)(total * UDAX_PAGE_SIZE);
 }
 
 int64_t udax_scrub(struct udax_dev *dev)

@@ -243,10 +243,12 @@ static size_t span_write(struct udax_dev *dev, const char *buf, uint64_t off,
  * The start of both copies: a live device, and @addr (maybe tagged)
  * resolved to its device offset *off, with *bytes clamped to the iterator
  * and to the device's end.  False when there is nothing to copy: dead
- * device, bad arguments, an address outside the mapping.
+ * device, bad arguments, an address outside the mapping or before page
+ * @pgoff (the caller's direct_access started there: an address below it
+ * is a caller's mix-up).
  */
-static bool copy_begin(struct udax_dev *dev, const void *addr, size_t *bytes,
-		       const struct udax_iter *it, uint64_t *off)
+static bool copy_begin(struct udax_dev *dev, uint64_t pgoff, const void *addr,
+		       size_t *bytes, const struct udax_iter *it, uint64_t *off)
 {
 	const char *a = udax_kaddr_untag(addr);
 
@@ -255,6 +257,8 @@ static bool copy_begin(struct udax_dev *dev, const void *addr, size_t *bytes,
 	if (a < dev->base || a >= dev->base + dev->size)
 		return false;
 	*off = (uint64_t)(a - dev->base);
+	if (page_of(*off) < pgoff)
+		return false;
 	if (*bytes > it->count)
 		*bytes = it->count;
 	if (*bytes > dev->size - *off)
@@ -277,7 +281,7 @@ size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 	size_t done = 0;
 	uint64_t off;
 
-	if (!copy_begin(dev, addr, &bytes, it, &off))
+	if (!copy_begin(dev, pgoff, addr, &bytes, it, &off))
 		return 0;
 	bytes = (size_t)(known_stop(dev, off, bytes) - off);
 	while (done < bytes && it->nr_segs) {
@@ -301,7 +305,7 @@ size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 	size_t done = 0;
 	uint64_t off;
 
-	if (!copy_begin(dev, addr, &bytes, it, &off) ||
+	if (!copy_begin(dev, pgoff, addr, &bytes, it, &off) ||
 	    dev->flags & UDAX_OPEN_RDONLY)
 		return 0;
 	if (mode == UDAX_OP_RECOVERY) {

@@ -196,6 +196,8 @@ struct udax_ops {
 	 * NULL: the generic layer keeps it for the life of the handle. */
 	void (*memory_failure)(struct udax_dev *dev, uint64_t off,
 			       uint64_t len);
+	/* optional: the file holding the poison state (udax_state_path()) */
+	const char *(*state_path)(const struct udax_dev *dev);
 	/* optional persist hint: make writes to [off, off + len) durable
 	 * (msync where stores alone are not).  NULL: stores are enough. */
 	int (*persist)(struct udax_dev *dev, uint64_t off, uint64_t len);
@@ -206,13 +208,19 @@ struct udax_ops {
 };
 
 struct udax_poison_ops {
-	int (*inject)(struct udax_dev *dev, uint64_t off, uint64_t len,
-		      unsigned int flags);
+	/* Poison the media over @n sector ranges (UDAX_INJECT_REMOVE: heal
+	 * them), all or nothing. */
+	int (*inject)(struct udax_dev *dev, const struct udax_range *r,
+		      size_t n, unsigned int flags);
 	/* Bytes newly known. */
 	int64_t (*scrub)(struct udax_dev *dev);
 	/* Add sector ranges to the known list (the media are unchanged). */
 	int (*add_known)(struct udax_dev *dev, const struct udax_range *r,
 			 size_t n);
+	/* ->zero_page_range over @n page ranges at once.  NULL: one call of
+	 * ->zero_page_range per range. */
+	int (*clear)(struct udax_dev *dev, const struct udax_range *pages,
+		     size_t n);
 };
 
 /*
@@ -258,7 +266,8 @@ struct udax_dev {
 	int wake;			/* atomic; set from signal context when
 					 * there is news for ->load_known */
 	pthread_mutex_t refresh_lock;	/* one loader at a time; try-locked */
-	pthread_mutex_t publish_lock;	/* orders publications (short) */
+	pthread_mutex_t publish_lock;	/* orders publications and changes
+					 * to consumed (short, no I/O) */
 	uint64_t published;		/* version last published */
 
 	void *priv;			/* the backend's */
@@ -271,6 +280,10 @@ struct udax_dev {
  */
 int udax__known_publish(struct udax_dev *dev, const struct udax_range *r,
 			size_t n, uint64_t version);
+/* The same, for a caller that holds dev->publish_lock. */
+int udax__known_publish_locked(struct udax_dev *dev,
+			       const struct udax_range *r, size_t n,
+			       uint64_t version);
 /* Poison found at [off, off + len) (bytes): known from now on. */
 void udax__memory_failure(struct udax_dev *dev, uint64_t off, uint64_t len);
 /* Sectors [s, s + n) were found bad: into dev->consumed and dev->bb at
@@ -283,8 +296,8 @@ uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,
 /* ->zero_page_range from ->recovery_write and persistent stores. */
 int udax__zero_pages(struct udax_dev *dev, uint64_t pgoff, uint64_t n);
 
-/* Start of every call: -EINVAL (NULL), -ENXIO (dead), or the error of
- * reloading a known list that moved; 0 with two loads when it did not. */
+/* Start of every call: -EINVAL (NULL), -ENXIO (dead), else 0, with a
+ * reload of the known list first when it moved (a few loads when not). */
 int udax__dev_enter(struct udax_dev *dev);
 
 /* io.c: bytes through io_base or ->read/->write, stopping at poison. */

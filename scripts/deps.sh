@@ -6,7 +6,7 @@ set -eu
 what=${1:-check}
 build="cmake ninja-build gcc pkg-config libjson-c-dev scdoc"
 check="$build jq gddrescue clang libclang-rt-14-dev valgrind"
-bench="$build libpmem-dev libpmem2-dev gnuplot-nox"
+bench="$build libpmem-dev libpmem2-dev gnuplot-nox jq"
 case $what in
 build) want=$build ;;
 check) want=$check ;;

@@ -62,9 +62,17 @@ extern "C" {
 #define UDAX_OP_FAILFAST 0
 #define UDAX_OP_RECOVERY 1
 
-/* udax_inject() flags. */
+/* udax_inject() and udax_inject_ranges() flags. */
 #define UDAX_INJECT_LATENT (1u << 0)	/* media only; not added to the known list */
-#define UDAX_INJECT_VALID  (UDAX_INJECT_LATENT)
+#define UDAX_INJECT_REMOVE (1u << 1)	/* un-inject: heal the media (the known
+					 * list is left as it is) */
+#define UDAX_INJECT_VALID  (UDAX_INJECT_LATENT | UDAX_INJECT_REMOVE)
+
+/* udax_clear() flags. */
+#define UDAX_CLEAR_ALL     (1u << 0)	/* zero every page of the ranges, not
+					 * only those holding poison */
+#define UDAX_CLEAR_DRY_RUN (1u << 1)	/* count, change nothing */
+#define UDAX_CLEAR_VALID   (UDAX_CLEAR_ALL | UDAX_CLEAR_DRY_RUN)
 
 /* udax_open() flags; any other bit gives -EINVAL. */
 #define UDAX_OPEN_RDONLY (1u << 0)	/* open read-only: writes give -EBADF */
@@ -143,6 +151,16 @@ uint64_t udax_size(const struct udax_dev *dev);
 
 /** udax_backend() - the backend's name, e.g. "emulated". */
 const char *udax_backend(const struct udax_dev *dev);
+
+/**
+ * udax_state_path() - the file that holds the device's poison state, or
+ * NULL when there is none (real devices: the kernel keeps it)
+ *
+ * An emulated image's "IMG.poison".  Tools that write files next to a
+ * device use it to refuse overwriting it: losing it forgets known poison.
+ * The string lives as long as @dev.
+ */
+const char *udax_state_path(const struct udax_dev *dev);
 
 /** udax_alive() - 1 until udax_kill(), then 0. */
 int udax_alive(const struct udax_dev *dev);
@@ -306,6 +324,49 @@ ssize_t udax_pwrite(struct udax_dev *dev, const void *buf, size_t len,
  */
 int udax_inject(struct udax_dev *dev, uint64_t off, uint64_t len,
 		unsigned int flags);
+
+/**
+ * udax_inject_ranges() - udax_inject() over @n ranges, all or nothing
+ * @r: byte ranges; the sectors covering each are poisoned.
+ * @flags: as udax_inject(); UDAX_INJECT_REMOVE heals the media of the
+ *	ranges instead (ndctl inject-error --uninject), leaving the known
+ *	list as it is.
+ *
+ * One transaction: either every range is applied or none is.
+ *
+ * Return: 0, or as udax_inject() (-EINVAL also for a range of length 0).
+ */
+int udax_inject_ranges(struct udax_dev *dev, const struct udax_range *r,
+		       size_t n, unsigned int flags);
+
+/**
+ * udax_media_poison() - the media poison of an emulated device, in bytes
+ *
+ * What udax_inject() put there and nothing has cleared, known or latent
+ * (ndctl inject-error --status).  Compare with udax_badblocks() to see
+ * which is latent.
+ *
+ * Return: the total number of ranges (may exceed @max), -EOPNOTSUPP (a real
+ * device: its media are not visible), -ENXIO.
+ */
+long udax_media_poison(struct udax_dev *dev, struct udax_range *out,
+		       size_t max);
+
+/**
+ * udax_clear() - recover the pages covering @n byte ranges
+ * @flags: by default only the pages that hold poison (known, or on the
+ *	emulated media) are zeroed and cleared, as ndctl clear-errors
+ *	rewrites only the bad blocks: the others keep their data.
+ *	UDAX_CLEAR_ALL zeroes every page.  UDAX_CLEAR_DRY_RUN only counts.
+ *
+ * One transaction on the emulated device.
+ *
+ * Return: bytes zeroed (or that would be), -EINVAL, -ERANGE, -EBADF,
+ * -EOPNOTSUPP (poison this device cannot clear), -ENXIO, or the -errno of
+ * persisting the poison state.
+ */
+int64_t udax_clear(struct udax_dev *dev, const struct udax_range *r, size_t n,
+		   unsigned int flags);
 
 /**
  * udax_scrub() - make all media poison known (address range scrub)

@@ -222,6 +222,28 @@ static int rl_sub(struct udax_range **a, size_t *na, const struct udax_range *b,
 	return 0;
 }
 
+/* *a = *a ∩ b (both sorted and merged). */
+static int rl_intersect(struct udax_range **a, size_t *na,
+			const struct udax_range *b, size_t nb)
+{
+	struct udax_range *out = NULL;
+	size_t no = 0;
+	int rc;
+
+	if (!*na)
+		return 0;
+	out = malloc(*na * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, *a, *na * sizeof(*out));
+	no = *na;
+	rc = rl_sub(&out, &no, b, nb);		/* a \ b */
+	if (!rc)
+		rc = rl_sub(a, na, out, no);	/* a \ (a \ b) */
+	free(out);
+	return rc;
+}
+
 /* Sectors of [s, e) that @r covers. */
 static uint64_t rl_count_in(const struct udax_range *r, size_t n, uint64_t s,
 			    uint64_t e)
@@ -591,6 +613,29 @@ static int prot_apply(struct udax_dev *dev, const struct udax_range *runs,
 /* ---- publishing a state version ---------------------------------------- */
 
 /*
+ * Consumed poison waiting to be saved is media poison that was found; if
+ * the media no longer have it (cleared, un-injected), it is not poison any
+ * more: drop it, or the next publication would bring it back.  Caller
+ * holds dev->publish_lock.
+ */
+static int consumed_keep_media(struct udax_dev *dev, const struct state *st)
+{
+	struct udax_range *c = NULL;
+	size_t nc = 0, i;
+	int rc;
+
+	if (!udax__bb_count(dev->consumed))
+		return 0;
+	rc = udax__bb_copy(dev->consumed, &c, &nc);
+	if (!rc)
+		rc = rl_sub(&c, &nc, st->m, st->nm);
+	for (i = 0; i < nc && !rc; i++)
+		rc = udax__bb_clear(dev->consumed, c[i].off, c[i].len);
+	free(c);
+	return rc;
+}
+
+/*
  * Make @st what this process sees: protection, media list, known list.
  * Versions older than the one published are dropped.
  */
@@ -628,9 +673,13 @@ static int publish(struct udax_dev *dev, const struct state *st)
 	e->runs = runs;
 	e->nruns = nruns;
 	runs = NULL;
+	pthread_mutex_lock(&dev->publish_lock);
 	rc = udax__bb_assign(dev->media, st->m, st->nm);
 	if (!rc)
-		rc = udax__known_publish(dev, st->k, st->nk, st->gen);
+		rc = consumed_keep_media(dev, st);
+	if (!rc)
+		rc = udax__known_publish_locked(dev, st->k, st->nk, st->gen);
+	pthread_mutex_unlock(&dev->publish_lock);
 	if (!rc)
 		e->pub_gen = st->gen;
 out:
@@ -766,7 +815,9 @@ static void consumed_flush(struct udax_dev *dev, bool wait)
 		return;
 	if (txn_begin(dev, &t, wait))
 		return;
+	/* Only what the media still hold: a clear may have come first. */
 	if (udax__bb_copy(dev->consumed, &c, &nc) ||
+	    rl_intersect(&c, &nc, t.st.m, t.st.nm) ||
 	    rl_add(&t.st.k, &t.st.nk, c, nc)) {
 		txn_end(dev, &t);
 		free(c);
@@ -787,11 +838,16 @@ static void consumed_flush(struct udax_dev *dev, bool wait)
 static void emul_memory_failure(struct udax_dev *dev, uint64_t off,
 				uint64_t len)
 {
-	uint64_t s = off / UDAX_SECTOR_SIZE / UDAX_SECTORS_PER_PAGE * UDAX_SECTORS_PER_PAGE;
+	uint64_t s = off / UDAX_PAGE_SIZE * UDAX_SECTORS_PER_PAGE;
 	uint64_t end = (off + len + UDAX_PAGE_SIZE - 1) / UDAX_PAGE_SIZE * UDAX_SECTORS_PER_PAGE;
 
-	/* The media's bad sectors of those pages, not the whole pages: the
-	 * known list says what the hardware would report. */
+	/*
+	 * The media's bad sectors of those pages, not the whole pages: the
+	 * known list says what the hardware would report.  Read under
+	 * publish_lock, so that a clear published meanwhile either comes
+	 * first (nothing to add) or drops what is added here.
+	 */
+	pthread_mutex_lock(&dev->publish_lock);
 	while (s < end) {
 		uint64_t fb = udax__bb_first_bad(dev->media, s, end - s), n = 1;
 
@@ -799,10 +855,13 @@ static void emul_memory_failure(struct udax_dev *dev, uint64_t off,
 			break;
 		while (fb + n < end && udax__bb_count_in(dev->media, fb + n, 1))
 			n++;
-		if (udax__bb_count_in(dev->bb, fb, n) != n)
-			udax__consumed_add(dev, fb, n);
+		if (udax__bb_count_in(dev->bb, fb, n) != n &&
+		    (udax__bb_set(dev->consumed, fb, n) || udax__bb_set(dev->bb, fb, n)))
+			udax__err("poison at sector %llu: out of memory recording it",
+				  (unsigned long long)fb);
 		s = fb + n;
 	}
+	pthread_mutex_unlock(&dev->publish_lock);
 	consumed_flush(dev, false);
 }
 
@@ -884,26 +943,35 @@ static int emul_load_known(struct udax_dev *dev)
 
 /* ---- writers ------------------------------------------------------------- */
 
-static void sectors_of(uint64_t off, uint64_t len, struct udax_range *r)
-{
-	r->off = off / UDAX_SECTOR_SIZE;
-	r->len = (off + len + UDAX_SECTOR_SIZE - 1) / UDAX_SECTOR_SIZE - r->off;
-}
+static int emul_fault(struct udax_dev *dev, uint64_t off,
+		      const struct udax_fault *f, bool write);
 
-static int emul_inject(struct udax_dev *dev, uint64_t off, uint64_t len,
-		       unsigned int flags)
+static int emul_inject(struct udax_dev *dev, const struct udax_range *r,
+		       size_t n, unsigned int flags)
 {
-	struct udax_range r;
+	struct udax_range *sorted;
 	struct txn t;
+	size_t ns;
 	int rc;
 
-	sectors_of(off, len, &r);
+	/* Sorted and merged, as rl_sub() wants them. */
+	sorted = malloc(n * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, r, n * sizeof(*r));
+	ns = rl_normalize(sorted, n);
 	rc = txn_begin(dev, &t, true);
-	if (rc)
+	if (rc) {
+		free(sorted);
 		return rc;
-	rc = rl_add(&t.st.m, &t.st.nm, &r, 1);
-	if (!rc && !(flags & UDAX_INJECT_LATENT))
-		rc = rl_add(&t.st.k, &t.st.nk, &r, 1);
+	}
+	if (flags & UDAX_INJECT_REMOVE)
+		rc = rl_sub(&t.st.m, &t.st.nm, sorted, ns);
+	else
+		rc = rl_add(&t.st.m, &t.st.nm, sorted, ns);
+	if (!rc && !(flags & (UDAX_INJECT_LATENT | UDAX_INJECT_REMOVE)))
+		rc = rl_add(&t.st.k, &t.st.nk, sorted, ns);
+	free(sorted);
 	if (rc) {
 		txn_end(dev, &t);
 		return rc;
@@ -950,27 +1018,16 @@ static int64_t emul_scrub(struct udax_dev *dev)
 	return rc ? rc : (int64_t)(found * UDAX_SECTOR_SIZE);
 }
 
-/*
- * Write @src (or zeros when NULL) over [off, off + len) and clear the
- * poison there, in that order (see the top of the file).
- */
-static int clear_and_write(struct udax_dev *dev, uint64_t off,
-			   const void *src, uint64_t len)
+/* Write @len bytes of @src (zeros when NULL) at @off through the copy
+ * mapping.  0 or -errno. */
+static int shadow_write(struct udax_dev *dev, uint64_t off, const void *src,
+			uint64_t len)
 {
 	struct emul *e = emul_of(dev);
-	struct udax_range r;
 	struct udax_fault f;
-	bool poisoned;
-	struct txn t;
 	uint64_t done = 0;
 	int rc;
 
-	sectors_of(off, len, &r);
-	rc = txn_begin(dev, &t, true);
-	if (rc)
-		return rc;
-	poisoned = rl_touches(t.st.k, t.st.nk, r.off, r.off + r.len) ||
-		   rl_touches(t.st.m, t.st.nm, r.off, r.off + r.len);
 	while (done < len) {
 		size_t want = len - done > (1u << 30) ? 1u << 30 : (size_t)(len - done);
 		size_t c = src ? udax__mc_copy(e->shadow + off + done,
@@ -979,27 +1036,64 @@ static int clear_and_write(struct udax_dev *dev, uint64_t off,
 
 		if (c < want) {
 			rc = f.in_src ? -EFAULT
-				      : dev->ops->fault(dev, off + done + c, &f, true);
-			if (!rc)
-				rc = -EIO;
-			txn_end(dev, &t);
-			return rc;
+				      : emul_fault(dev, off + done + c, &f, true);
+			return rc ? rc : -EIO;
 		}
 		done += c;
 	}
-	if (poisoned && msync(e->shadow + off, len, MS_SYNC)) {
-		rc = -errno;
-		txn_end(dev, &t);
+	return 0;
+}
+
+/*
+ * Write @src (zeros when NULL; @src only with one range) over the page
+ * ranges @pg and clear the poison there, in that order: the bytes land
+ * while the pages are still poisoned in the state, so a kill at any point
+ * leaves each page poisoned or holding the new bytes (see the top).
+ */
+static int clear_and_write(struct udax_dev *dev, const struct udax_range *pg,
+			   size_t n, const void *src)
+{
+	struct emul *e = emul_of(dev);
+	struct udax_range *sect;
+	bool poisoned = false;
+	struct txn t;
+	size_t i;
+	int rc;
+
+	sect = malloc(n * sizeof(*sect));
+	if (!sect)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		sect[i].off = pg[i].off * UDAX_SECTORS_PER_PAGE;
+		sect[i].len = pg[i].len * UDAX_SECTORS_PER_PAGE;
+	}
+	rc = txn_begin(dev, &t, true);
+	if (rc) {
+		free(sect);
 		return rc;
 	}
-	if (poisoned) {
-		rc = rl_sub(&t.st.k, &t.st.nk, &r, 1);
+	for (i = 0; i < n && !rc; i++) {
+		uint64_t off = pg[i].off * UDAX_PAGE_SIZE, len = pg[i].len * UDAX_PAGE_SIZE;
+
+		rc = shadow_write(dev, off, src, len);
+		if (rc)
+			break;
+		if (!rl_touches(t.st.k, t.st.nk, sect[i].off, sect[i].off + sect[i].len) &&
+		    !rl_touches(t.st.m, t.st.nm, sect[i].off, sect[i].off + sect[i].len))
+			continue;
+		poisoned = true;
+		if (msync(e->shadow + off, len, MS_SYNC))
+			rc = -errno;
+	}
+	if (!rc && poisoned) {
+		rc = rl_sub(&t.st.k, &t.st.nk, sect, n);
 		if (!rc)
-			rc = rl_sub(&t.st.m, &t.st.nm, &r, 1);
-		if (rc) {
-			txn_end(dev, &t);
-			return rc;
-		}
+			rc = rl_sub(&t.st.m, &t.st.nm, sect, n);
+	}
+	free(sect);
+	if (rc) {
+		txn_end(dev, &t);
+		return rc;
 	}
 	return txn_commit(dev, &t, poisoned);
 }
@@ -1007,7 +1101,8 @@ static int clear_and_write(struct udax_dev *dev, uint64_t off,
 static ssize_t emul_recovery_write(struct udax_dev *dev, uint64_t off,
 				   const void *src, size_t len)
 {
-	int rc = clear_and_write(dev, off, src, len);
+	struct udax_range pg = { off / UDAX_PAGE_SIZE, len / UDAX_PAGE_SIZE };
+	int rc = clear_and_write(dev, &pg, 1, src);
 
 	return rc ? rc : (ssize_t)len;
 }
@@ -1015,8 +1110,15 @@ static ssize_t emul_recovery_write(struct udax_dev *dev, uint64_t off,
 static int emul_zero_page_range(struct udax_dev *dev, uint64_t pgoff,
 				uint64_t n)
 {
-	return clear_and_write(dev, pgoff * UDAX_PAGE_SIZE, NULL,
-			       n * UDAX_PAGE_SIZE);
+	struct udax_range pg = { pgoff, n };
+
+	return clear_and_write(dev, &pg, 1, NULL);
+}
+
+static int emul_clear(struct udax_dev *dev, const struct udax_range *pages,
+		      size_t n)
+{
+	return clear_and_write(dev, pages, n, NULL);
 }
 
 /* ---- the rest of the ops ------------------------------------------------- */
@@ -1054,6 +1156,11 @@ static int emul_persist(struct udax_dev *dev, uint64_t off, uint64_t len)
 	return 0;
 }
 
+static const char *emul_state_path(const struct udax_dev *dev)
+{
+	return ((const struct emul *)dev->priv)->state_path;
+}
+
 static void *emul_direct_access(struct udax_dev *dev, uint64_t pgoff,
 				uint64_t *pfn)
 {
@@ -1088,6 +1195,7 @@ static const struct udax_poison_ops emul_poison_ops = {
 	.inject = emul_inject,
 	.scrub = emul_scrub,
 	.add_known = emul_add_known,
+	.clear = emul_clear,
 };
 
 static const struct udax_ops emul_ops = {
@@ -1100,6 +1208,7 @@ static const struct udax_ops emul_ops = {
 	.fault = emul_fault,
 	.memory_failure = emul_memory_failure,
 	.persist = emul_persist,
+	.state_path = emul_state_path,
 	.poison = &emul_poison_ops,
 };
 

@@ -82,11 +82,11 @@ prepare() {
 # what a rescue's bad areas must be once the poison is known.
 bad_pages() {
 	udax badblocks --json "$1" | jq -c '[.badblocks[] |
-		{s: ((.offset / 4096 | floor) * 4096),
-		 e: (((.offset + .length + 4095) / 4096 | floor) * 4096)}] |
+		{s: ((.offset_bytes / 4096 | floor) * 4096),
+		 e: (((.offset_bytes + .length_bytes + 4095) / 4096 | floor) * 4096)}] |
 		reduce .[] as $r ([]; if length > 0 and .[-1].e >= $r.s
 			then .[-1].e = ([.[-1].e, $r.e] | max) else . + [$r] end) |
-		map({offset: .s, length: (.e - .s)})'
+		map({offset_bytes: .s, length_bytes: (.e - .s)})'
 }
 
 # check_rescue IMG OUT MAP JSON RC: a finished rescue: exit RC, OUT is
@@ -97,7 +97,7 @@ check_rescue() {
 	bad=$(bad_pages "$img")
 	jq -e --argjson bad "$bad" '.finished and .bad_areas == $bad and
 		.bad_area_count == ($bad | length) and
-		.bad_bytes == ([$bad[].length] | add // 0) and
+		.bad_bytes == ([$bad[].length_bytes] | add // 0) and
 		.rescued_bytes + .bad_bytes == .size and .non_tried_bytes == 0 and
 		.non_trimmed_bytes == 0 and .non_scraped_bytes == 0' "$json" >/dev/null ||
 		fail "rescue summary: $(jq -c 'del(.bad_areas)' "$json") bad pages: $bad"

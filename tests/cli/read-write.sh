@@ -45,7 +45,7 @@ expect_err 1 "only partly covered" udax write "$I" --offset 2M --length 100 --mo
 
 # Latent poison: failfast read finds it (exit 1), it becomes known
 quiet udax inject "$I" --offset 3M --length 4K --latent
-[ "$(udax badblocks --json "$I" | jq '.badblock_count')" = 1 ] || fail "latent poison is known"
+[ "$(udax badblocks --json "$I" | jq '.badblock_ranges')" = 1 ] || fail "latent poison is known"
 expect_err 1 "it was latent; now known" udax read "$I" --offset 3M --length 8K
 udax badblocks "$I" | grep -qx '6144 8' || fail "consumed latent poison did not become known"
 # a failfast write over latent poison stops there and does not clear it

@@ -28,11 +28,11 @@ udax rescue "$I" "$T/out" "$T/map" --json >"$T/j" 2>/dev/null || rc=$?
 [ "$rc" = 3 ] || fail "exit $rc"
 # The '-' block the map brought is not read again without --retries: its
 # 512 bytes stay unread, in a page that is otherwise rescued.
-jq -e '.bad_areas == [{"offset": 18432, "length": 512}, {"offset": 524288, "length": 4096}]' \
+jq -e '.bad_areas == [{"offset_bytes": 18432, "length_bytes": 512}, {"offset_bytes": 524288, "length_bytes": 4096}]' \
 	"$T/j" >/dev/null || fail "$(jq -c .bad_areas "$T/j")"
 udax rescue "$I" "$T/out" "$T/map" --json --retries 1 >"$T/j" 2>/dev/null || rc=$?
 check_rescue "$I" "$T/out" "$T/map" "$T/j" 3
-jq -e '.bad_areas == [{"offset": 524288, "length": 4096}]' "$T/j" >/dev/null
+jq -e '.bad_areas == [{"offset_bytes": 524288, "length_bytes": 4096}]' "$T/j" >/dev/null
 
 # Not maps: exit 2, OUT untouched
 cp "$T/out" "$T/out.before"

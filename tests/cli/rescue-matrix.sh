@@ -31,7 +31,7 @@ echo "== one bad page"
 prepare "$I" 16M "--offset 5M --length 4K"
 run 3 "$I" "$T/out" "$T/map"
 check_rescue "$I" "$T/out" "$T/map" "$T/j" 3
-jq -e '.bad_areas == [{"offset": 5242880, "length": 4096}]' "$T/j" >/dev/null
+jq -e '.bad_areas == [{"offset_bytes": 5242880, "length_bytes": 4096}]' "$T/j" >/dev/null
 [ "$(ddrescuelog -b4096 -l- "$T/map")" = 1280 ] || fail "ddrescuelog -b4096 -l-"
 printf '%s\n' "0x00000000  0x00500000  +" "0x00500000  0x00001000  -" \
 	"0x00501000  0x00AFF000  +" | diff -u - <(map_blocks "$T/map")
@@ -42,14 +42,14 @@ printf 'BAD!' | dd of="$T/out" bs=1 seek=$((5 * 1048576)) conv=notrunc status=no
 cp "$T/out" "$T/out.before"
 run 3 "$I" "$T/out" "$T/map"
 cmp "$T/out" "$T/out.before" || fail "a rerun overwrote finished or bad areas"
-jq -e '.rescued_this_run == 0 and .read_errors == 0' "$T/j" >/dev/null
+jq -e '.rescued_this_run_bytes == 0 and .read_errors == 0' "$T/j" >/dev/null
 
 echo "== --retries: a bad page that became readable is rescued on a rerun"
 run 3 "$I" "$T/out" "$T/map" --retries 2
 jq -e '.read_errors == 2 and .bad_bytes == 4096' "$T/j" >/dev/null || fail "retries: $(cat "$T/j")"
 quiet udax clear "$I" --offset 5M --length 4K >/dev/null
 run 0 "$I" "$T/out" "$T/map" --retries 1
-jq -e '.bad_bytes == 0 and .rescued_this_run == 4096' "$T/j" >/dev/null
+jq -e '.bad_bytes == 0 and .rescued_this_run_bytes == 4096' "$T/j" >/dev/null
 ddrescuelog -D "$T/map" || fail "ddrescuelog -D after a successful retry"
 rm -f "$T/out" "$T/map" "$T/out.before"
 
@@ -57,16 +57,16 @@ echo "== first and last page"
 prepare "$I" 16M "--offset 0 --length 512" "--offset 0xFFF000 --length 4K --latent"
 run 3 "$I" "$T/out" "$T/map"
 check_rescue "$I" "$T/out" "$T/map" "$T/j" 3
-jq -e '.bad_areas == [{"offset": 0, "length": 4096}, {"offset": 16773120, "length": 4096}]' \
+jq -e '.bad_areas == [{"offset_bytes": 0, "length_bytes": 4096}, {"offset_bytes": 16773120, "length_bytes": 4096}]' \
 	"$T/j" >/dev/null
 rm -f "$T/out" "$T/map"
 
 echo "== latent poison found during the rescue becomes known and counts as bad"
 prepare "$I" 16M "--offset 3M --length 12K --latent" "--offset 7M --length 512 --latent" \
 	"--offset 9M --length 4K --count 8 --stride 12K --latent"
-[ "$(udax badblocks --json "$I" | jq .badblock_count)" = 0 ] || fail "latent poison is known"
+[ "$(udax badblocks --json "$I" | jq .badblock_ranges)" = 0 ] || fail "latent poison is known"
 run 3 "$I" "$T/out" "$T/map"
-[ "$(udax badblocks --json "$I" | jq .badblock_count)" = 10 ] || fail "consumed poison is not known"
+[ "$(udax badblocks --json "$I" | jq .badblock_ranges)" = 10 ] || fail "consumed poison is not known"
 check_rescue "$I" "$T/out" "$T/map" "$T/j" 3
 jq -e '.bad_bytes == 4096 * (3 + 1 + 8)' "$T/j" >/dev/null
 rm -f "$T/out" "$T/map"

@@ -12,6 +12,8 @@ set(UDAX_CLI_TESTS
   rescue-map
   rescue-resume
   help
+  install
+  completion
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}

@@ -70,7 +70,7 @@ u "overflows" udax clear "$I" --offset 0xFFFFFFFFFFFFF000 --length 8K
 # read, write
 u "--mode: 'bogus' is not failfast or recovery" udax read "$I" --offset 0 --length 4K --mode bogus
 u "--length: must not be 0" udax read "$I" --offset 0 --length 0
-u "--length: required" udax read "$I" --offset 0 -o "$T/out"
+u "past the end of the device" udax read "$I" --offset 1M -o "$T/out"
 u "past the end of the device" udax read "$I" --offset 1M --length 1 -o "$T/out"
 u "-o: missing argument" udax read "$I" --offset 0 --length 4K -o
 u "--output: invalid file name" udax read "$I" --offset 0 --length 4K --output=

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * udax-kprobe: ask the kernel what the udax CLI cannot show, one question
+ * per run, and print the answer as one short line that the kernel test
+ * scenarios compare (tests/kernel/README.md).  Linked -static so that it
+ * runs in the test guest's busybox initramfs.
+ *
+ * Answers: "ok N" / "short N" / an errno name for I/O; one character per
+ * sector or page for scans ('+' read, 'x' EIO, '?' anything else);
+ * "SIGBUS <si_code> lsb=<si_addr_lsb> at=<file offset of si_addr>" for
+ * faults.  Exit 0 when the question could be asked, 2 for a usage error,
+ * 1 when the file cannot even be opened or mapped.
+ *
+ * "hwpoison" and "upoison" make the kernel treat memory as broken
+ * (MADV_HWPOISON): they refuse to run outside the test guest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <udax/udax.h>
+
+#define PAGE 4096u
+#define SECTOR 512u
+
+static sigjmp_buf fault_jmp;
+static siginfo_t fault_info;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	fault_info = *si;
+	siglongjmp(fault_jmp, 1);
+}
+
+static const char *errname(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "E?";
+}
+
+static const char *bus_code(int code)
+{
+	switch (code) {
+	case BUS_ADRALN: return "BUS_ADRALN";
+	case BUS_ADRERR: return "BUS_ADRERR";
+	case BUS_OBJERR: return "BUS_OBJERR";
+	case BUS_MCEERR_AR: return "BUS_MCEERR_AR";
+	case BUS_MCEERR_AO: return "BUS_MCEERR_AO";
+	}
+	return "BUS_?";
+}
+
+static int usage(void)
+{
+	fputs("usage: udax-kprobe read|dread|write|dwrite FILE OFF LEN\n"
+	      "       udax-kprobe sectors|pages|dpages FILE FIRST COUNT\n"
+	      "       udax-kprobe fiemap FILE OFF\n"
+	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
+	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
+	      "       udax-kprobe upoison DEV OFF\n", stderr);
+	return 2;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+static int in_guest(void)
+{
+	const char *g = getenv("UDAX_GUEST");
+
+	return g && !strcmp(g, "1");
+}
+
+static int open_file(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		printf("open: %s\n", errname(errno));
+	return fd;
+}
+
+/* One pread/pwrite: "ok N", "short N" or the errno name. */
+static int op_io(const char *op, const char *path, uint64_t off, uint64_t len)
+{
+	int direct = op[0] == 'd', rd = strstr(op, "read") != NULL;
+	ssize_t n;
+	void *buf;
+	int fd;
+
+	fd = open_file(path, (rd ? O_RDONLY : O_RDWR) | (direct ? O_DIRECT : 0));
+	if (fd < 0)
+		return 1;
+	if (posix_memalign(&buf, PAGE, len ? len : 1))
+		return 1;
+	memset(buf, 0x5a, len);
+	n = rd ? pread(fd, buf, len, (off_t)off) : pwrite(fd, buf, len, (off_t)off);
+	if (n < 0)
+		printf("%s\n", errname(errno));
+	else
+		printf("%s %zd\n", (uint64_t)n == len ? "ok" : "short", n);
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+/* Reads of @unit bytes each, one character per unit. */
+static int op_scan(const char *op, const char *path, uint64_t first,
+		   uint64_t count)
+{
+	int direct = strcmp(op, "pages") != 0;
+	size_t unit = strcmp(op, "sectors") ? PAGE : SECTOR;
+	void *buf;
+	int fd;
+
+	fd = open_file(path, O_RDONLY | (direct ? O_DIRECT : 0));
+	if (fd < 0)
+		return 1;
+	if (posix_memalign(&buf, PAGE, unit))
+		return 1;
+	for (uint64_t i = first; i < first + count; i++) {
+		ssize_t n = pread(fd, buf, unit, (off_t)(i * unit));
+
+		putchar(n == (ssize_t)unit ? '+' : n < 0 && errno == EIO ? 'x' : '?');
+	}
+	putchar('\n');
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+/* The device byte that holds file byte @off, from FS_IOC_FIEMAP. */
+static int op_fiemap(const char *path, uint64_t off)
+{
+	/* struct fiemap ends in its extents: room for one. */
+	uint64_t q[(sizeof(struct fiemap) + sizeof(struct fiemap_extent)) /
+		   sizeof(uint64_t) + 1];
+	struct fiemap *fm = (struct fiemap *)q;
+	struct fiemap_extent *e = &fm->fm_extents[0];
+	int fd = open_file(path, O_RDONLY);
+
+	if (fd < 0)
+		return 1;
+	memset(q, 0, sizeof(q));
+	fm->fm_start = off;
+	fm->fm_length = 1;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
+		printf("%s\n", errname(errno));
+	else if (!fm->fm_mapped_extents || e->fe_logical > off)
+		printf("hole\n");
+	else
+		printf("%" PRIu64 "\n",
+		       (uint64_t)(e->fe_physical + (off - e->fe_logical)));
+	close(fd);
+	return 0;
+}
+
+/*
+ * The alignment a mapping of @fd needs: a device-dax's own (its sysfs
+ * "align", reached through /sys/dev/char), a page for anything else.
+ */
+static uint64_t map_align(int fd)
+{
+	char path[64], text[32];
+	struct stat st;
+	uint64_t a = PAGE;
+	FILE *f;
+
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode))
+		return PAGE;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/align",
+		 major(st.st_rdev), minor(st.st_rdev));
+	f = fopen(path, "re");
+	if (f) {
+		if (!fgets(text, sizeof(text), f))
+			text[0] = 0;
+		text[strcspn(text, "\n")] = 0;
+		if (parse_u64(text, &a) || !a || (a & (a - 1)) || a % PAGE)
+			a = PAGE;
+		fclose(f);
+	}
+	return a;
+}
+
+/* Map the @align-aligned span around [off, off + len). */
+static char *map_span(int fd, uint64_t off, uint64_t len, uint64_t *map_off,
+		      size_t *map_len)
+{
+	uint64_t a = map_align(fd), end = (off + len + a - 1) & ~(a - 1);
+	char *m;
+
+	*map_off = off & ~(a - 1);
+	*map_len = (size_t)(end - *map_off);
+	m = mmap(NULL, *map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)*map_off);
+	if (m == MAP_FAILED) {
+		printf("mmap: %s\n", errname(errno));
+		return NULL;
+	}
+	return m;
+}
+
+/* Write @byte over [off, off + len): pwrite, or a mapping for a character
+ * device (device-dax has no write()). */
+static int op_fill(const char *path, uint64_t off, uint64_t len, int byte)
+{
+	struct stat st;
+	int fd, bad;
+	void *buf;
+
+	fd = open_file(path, O_RDWR);
+	if (fd < 0 || fstat(fd, &st))
+		return 1;
+	if (S_ISCHR(st.st_mode)) {
+		uint64_t mo;
+		size_t ml;
+		char *m = map_span(fd, off, len, &mo, &ml);
+
+		if (!m)
+			return 1;
+		memset(m + (off - mo), byte, (size_t)len);
+		bad = msync(m, ml, MS_SYNC);
+		munmap(m, ml);
+	} else {
+		if (posix_memalign(&buf, PAGE, len ? len : 1))
+			return 1;
+		memset(buf, byte, (size_t)len);
+		bad = pwrite(fd, buf, (size_t)len, (off_t)off) != (ssize_t)len ||
+		      fsync(fd);
+		free(buf);
+	}
+	if (bad)
+		printf("%s\n", errname(errno));
+	else
+		printf("ok %" PRIu64 "\n", len);
+	close(fd);
+	return 0;
+}
+
+static void print_fault(const char *map, uint64_t map_off)
+{
+	printf("SIGBUS %s lsb=%d at=0x%" PRIx64 "\n", bus_code(fault_info.si_code),
+	       (int)fault_info.si_addr_lsb,
+	       (uint64_t)((const char *)fault_info.si_addr - map) + map_off);
+}
+
+/*
+ * Map the page at @off (device-dax: the aligned span around it), then load,
+ * store, or poison it and load it again.
+ */
+static int op_map(const char *op, const char *path, uint64_t off)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	volatile char *p;
+	uint64_t mo;
+	size_t ml;
+	char *m;
+	int fd;
+
+	if (!strcmp(op, "hwpoison") && !in_guest()) {
+		printf("refused: MADV_HWPOISON only in the test guest\n");
+		return 2;
+	}
+	fd = open_file(path, O_RDWR);
+	if (fd < 0)
+		return 1;
+	m = map_span(fd, off, 1, &mo, &ml);
+	if (!m)
+		return 1;
+	p = m + (off - mo);
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(fault_jmp, 1)) {
+		print_fault(m, mo);
+		return 0;
+	}
+	if (!strcmp(op, "store"))
+		*p = 0x5a;
+	else
+		(void)*p;
+	if (!strcmp(op, "hwpoison")) {
+		void *pg = (void *)((uintptr_t)p & ~(uintptr_t)(PAGE - 1));
+
+		if (madvise(pg, PAGE, MADV_HWPOISON)) {
+			printf("madvise: %s\n", errname(errno));
+			return 0;
+		}
+		(void)*p;
+		printf("no SIGBUS\n");
+		return 0;
+	}
+	printf("ok\n");
+	return 0;
+}
+
+/*
+ * Through libudax: poison the page at @off the way the device allows (an
+ * emulated device: latent poison; a real one, in the guest: MADV_HWPOISON
+ * on udax's own mapping, as a machine check would), then udax_pread() it.
+ * Answers "pread=<result> known=<the known list, in bytes>".
+ */
+static int op_upoison(const char *path, uint64_t off)
+{
+	uint64_t pg = off / PAGE * PAGE;
+	struct udax_range r[4];
+	struct udax_dev *dev;
+	char buf[PAGE];
+	ssize_t n;
+	long nr;
+	int rc;
+
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, pg, PAGE, UDAX_INJECT_LATENT);
+		if (rc) {
+			printf("udax_inject: %s\n", errname(-rc));
+			goto out;
+		}
+	} else {
+		void *k = NULL;
+		long got;
+
+		if (!in_guest()) {
+			printf("refused: MADV_HWPOISON only in the test guest\n");
+			goto out;
+		}
+		got = udax_direct_access(dev, pg / PAGE, 1, &k, NULL);
+		if (got < 1) {
+			printf("udax_direct_access: %s\n", errname((int)-got));
+			goto out;
+		}
+		if (madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON)) {
+			printf("madvise: %s\n", errname(errno));
+			goto out;
+		}
+	}
+	n = udax_pread(dev, buf, PAGE, pg);
+	if (n < 0)
+		printf("pread=%s", errname((int)-n));
+	else
+		printf("pread=%s %zd", n == PAGE ? "ok" : "short", n);
+	nr = udax_badblocks(dev, r, 4);
+	if (nr < 0)
+		printf(" known=%s\n", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none\n");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
+			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+out:
+	udax_close(dev);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t a = 0, b = 0, c = 0;
+	const char *op, *path;
+
+	if (argc < 4)
+		return usage();
+	op = argv[1];
+	path = argv[2];
+	if (parse_u64(argv[3], &a) ||
+	    (argc > 4 && parse_u64(argv[4], &b)) ||
+	    (argc > 5 && parse_u64(argv[5], &c)))
+		return usage();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (argc == 5 && (!strcmp(op, "read") || !strcmp(op, "dread") ||
+			  !strcmp(op, "write") || !strcmp(op, "dwrite")))
+		return op_io(op, path, a, b);
+	if (argc == 5 && (!strcmp(op, "sectors") || !strcmp(op, "pages") ||
+			  !strcmp(op, "dpages")))
+		return op_scan(op, path, a, b);
+	if (argc == 4 && !strcmp(op, "fiemap"))
+		return op_fiemap(path, a);
+	if (argc == 6 && !strcmp(op, "fill") && c < 256)
+		return op_fill(path, a, b, (int)c);
+	if (argc == 4 && (!strcmp(op, "load") || !strcmp(op, "store") ||
+			  !strcmp(op, "hwpoison")))
+		return op_map(op, path, a);
+	if (argc == 4 && !strcmp(op, "upoison"))
+		return op_upoison(path, a);
+	return usage();
+}
