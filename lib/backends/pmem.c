@@ -127,7 +127,8 @@ int udax__blk_read(struct udax_blk *b, bool *changed)
 
 	*changed = false;
 	if (!b->has_list) {
-		*changed = !b->version;
+		*changed = !b->loaded;
+		b->loaded = true;
 		return 0;
 	}
 	rc = udax__sysfs_read_alloc(&text, &len, "/sys/block/%s/badblocks",
@@ -136,7 +137,7 @@ int udax__blk_read(struct udax_blk *b, bool *changed)
 		udax__err("/sys/block/%s/badblocks: %s", b->disk, strerror(-rc));
 		return rc;
 	}
-	if (b->text && len == b->len && !memcmp(text, b->text, len)) {
+	if (b->loaded && len == b->len && !memcmp(text, b->text, len)) {
 		free(text);
 		return 0;
 	}
@@ -153,6 +154,7 @@ int udax__blk_read(struct udax_blk *b, bool *changed)
 	b->len = len;
 	b->r = r;
 	b->n = n;
+	b->loaded = true;
 	*changed = true;
 	return 0;
 }

@@ -26,6 +26,7 @@ struct udax_blk {
 	uint64_t phys;			/* physical address of the disk's
 					 * sector 0, or UINT64_MAX: unknown */
 	bool has_list;			/* the disk has a badblocks file */
+	bool loaded;			/* read at least once */
 
 	pthread_mutex_t lock;		/* one loader at a time: orders the
 					 * versions published */
