@@ -5,6 +5,7 @@
  * their poison).  Whole pages are zeroed, also the bytes of them outside
  * the range: the output says how much.
  */
+#include <errno.h>
 #include <stdio.h>
 
 #include <udax/udax.h>
@@ -29,8 +30,13 @@ static int clear_run(struct cli_args *a)
 		uint64_t last = (off + a->length - 1) / UDAX_PAGE_SIZE;
 		int err = udax_zero_page_range(dev, first, (size_t)(last - first + 1));
 
-		if (err)
+		if (err == -EOPNOTSUPP) {
+			/* A real device: the kernel's clear failed. */
+			cli_err(path, "the kernel could not clear this poison: the platform has no clear-error command (ndctl clear-errors needs the same)");
+			rc = EXIT_FAIL;
+		} else if (err) {
 			rc = cli_errno(path, err);
+		}
 		else
 			pages += last - first + 1;
 	}

@@ -74,6 +74,7 @@ struct fsdax {
 	off_t fsize;
 	blkcnt_t blocks;
 	bool translated;
+	struct udax_watch *watch;	/* the program's own consumed poison */
 };
 
 static struct fsdax *fsdax_of(struct udax_dev *dev)
@@ -295,6 +296,19 @@ static int fsdax_translate_now(struct udax_dev *dev, const struct stat *st)
 	return rc;
 }
 
+/* Pages the program consumed poison in, through its own loads. */
+static void drain_watch(struct udax_dev *dev)
+{
+	struct fsdax *x = fsdax_of(dev);
+	uint64_t pages[64];
+	size_t n, i;
+
+	__atomic_store_n(&dev->wake, 0, __ATOMIC_RELAXED);
+	while ((n = udax__watch_drain(x->watch, pages, 64)) > 0)
+		for (i = 0; i < n; i++)
+			udax__memory_failure(dev, pages[i] * PG, PG);
+}
+
 static int fsdax_reload(struct udax_dev *dev, bool force)
 {
 	struct fsdax *x = fsdax_of(dev);
@@ -303,6 +317,7 @@ static int fsdax_reload(struct udax_dev *dev, bool force)
 	bool changed;
 	int rc;
 
+	drain_watch(dev);
 	pthread_mutex_lock(&x->blk.lock);
 	rc = udax__blk_read(&x->blk, &changed);
 	if (!rc && fstat(x->fd, &st))
@@ -493,6 +508,7 @@ static void fsdax_close(struct udax_dev *dev)
 {
 	struct fsdax *x = fsdax_of(dev);
 
+	udax__watch_del(x->watch);
 	munmap(dev->base, dev->size);
 	close(x->fd);
 	udax__blk_fini(&x->blk);
@@ -585,6 +601,9 @@ static int fsdax_open(struct udax_dev *dev, int fd, const char *path)
 	dev->io_base = map;
 	dev->size = size;
 	dev->known_src = udax__sysfs_tick();
+	/* Without a watch, only poison udax's copies run into is kept. */
+	if (udax__watch_add(map, size, &dev->wake, &x->watch))
+		x->watch = NULL;
 	return 0;
 
 err_blk:

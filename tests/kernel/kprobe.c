@@ -70,7 +70,8 @@ static int usage(void)
 	      "       udax-kprobe fiemap FILE OFF\n"
 	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
 	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
-	      "       udax-kprobe upoison DEV OFF\n", stderr);
+	      "       udax-kprobe upoison DEV OFF\n"
+	      "       udax-kprobe ustale DEV OFF LEN SECTOR\n", stderr);
 	return 2;
 }
 
@@ -377,6 +378,70 @@ out:
 	return 0;
 }
 
+/*
+ * Through libudax, with the known list read at open and never refreshed by
+ * the tick (UDAX_REFRESH_MS = 100 s): sector @sector becomes poison behind
+ * udax's back (a real /dev/pmemN: written to its sysfs badblocks, which the
+ * pmem driver then refuses with EIO; emulated: latent injection), then
+ * udax_read() in recovery mode over [off, off + len).  Answers
+ * "read=<result> known=<the known list, in bytes>".
+ */
+static int op_ustale(const char *path, uint64_t off, uint64_t len,
+		     uint64_t sector)
+{
+	struct udax_range r[4];
+	struct udax_dev *dev;
+	const char *name;
+	char *buf, sysfs[256], line[64];
+	ssize_t n;
+	long nr;
+	int rc, fd;
+
+	setenv("UDAX_REFRESH_MS", "100000", 1);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, sector * SECTOR, SECTOR, UDAX_INJECT_LATENT);
+		if (rc) {
+			printf("udax_inject: %s\n", errname(-rc));
+			goto out;
+		}
+	} else {
+		name = strrchr(path, '/');
+		snprintf(sysfs, sizeof(sysfs), "/sys/block/%s/badblocks",
+			 name ? name + 1 : path);
+		snprintf(line, sizeof(line), "%" PRIu64 " 1\n", sector);
+		fd = open(sysfs, O_WRONLY);
+		if (fd < 0 || write(fd, line, strlen(line)) < 0) {
+			printf("%s: %s\n", sysfs, errname(errno));
+			goto out;
+		}
+		close(fd);
+	}
+	buf = malloc(len ? len : 1);
+	n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	free(buf);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%zd", n);
+	nr = udax_badblocks(dev, r, 4);
+	if (nr < 0)
+		printf(" known=%s\n", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none\n");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
+			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+out:
+	udax_close(dev);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t a = 0, b = 0, c = 0;
@@ -407,5 +472,7 @@ int main(int argc, char **argv)
 		return op_map(op, path, a);
 	if (argc == 4 && !strcmp(op, "upoison"))
 		return op_upoison(path, a);
+	if (argc == 6 && !strcmp(op, "ustale"))
+		return op_ustale(path, a, b, c);
 	return usage();
 }

@@ -22,7 +22,9 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include "harness.h"
@@ -431,6 +433,103 @@ static void test_faults(void)
 	printf("ok faults: truncation is not poison; sizes; probe\n");
 }
 
+static volatile sig_atomic_t prog_sigbus;
+static volatile uintptr_t prog_addr;
+
+static void prog_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	prog_sigbus++;
+	prog_addr = (uintptr_t)si->si_addr;
+}
+
+/* A SIGBUS as the kernel delivers consumed poison, queued by the test to
+ * itself (the kernel's part: MADV_HWPOISON in tests/kernel). */
+static void queue_mce(void *addr, int lsb)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = BUS_MCEERR_AR;
+	si.si_addr = addr;
+	si.si_addr_lsb = (short)lsb;
+	t_ok(syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGBUS, &si));
+}
+
+static void test_watch(void)
+{
+	struct sigaction sa = { .sa_sigaction = prog_handler,
+				.sa_flags = SA_SIGINFO };
+	struct udax_range r[4];
+	struct udax_dev *dev, *other;
+	char *k;
+	void *kv = NULL;
+
+	if (t_under_valgrind()) {
+		printf("skip watch: valgrind aborts on a self-queued SIGBUS\n");
+		return;
+	}
+	fresh_file();
+	tree_badblocks("pmem1", "");
+	/* The program's handler first; udax's, installed by the first
+	 * open of this process, chains to it. */
+	t_ok(sigaction(SIGBUS, &sa, NULL));
+	dev = open_file(0);
+	other = open_file(0);
+	t_eq(udax_direct_access(dev, 0, FPAGES, &kv, NULL), FPAGES);
+	k = udax_kaddr_untag(kv);
+
+	/* Consumed poison outside udax's copies: the program's handler has
+	 * it, and so does the device's known list from its next call on. */
+	queue_mce(k + 12 * PG + 100, 12);
+	t_eq(prog_sigbus, 1);
+	t_ueq(prog_addr, (uintptr_t)(k + 12 * PG + 100));
+	t_eq(udax_badblocks(dev, r, 4), 1);
+	t_ueq(r[0].off, 12 * PG);
+	t_ueq(r[0].len, PG);
+	t_eq(udax_read(dev, r, 8, 12 * PG, UDAX_OP_FAILFAST), -EIO);
+	t_eq(udax_pread(dev, r, 8, 12 * PG), -EIO);
+	/* Another handle of the same file did not consume it. */
+	t_eq(nknown(other), 0);
+	/* It stays known over refreshes: the kernel's list never had it. */
+	usleep(20000);
+	t_eq(nknown(dev), 1);
+	/* A huge-page report names a region; the page is found by reading
+	 * it, and here no page faults: nothing is recorded. */
+	queue_mce(k, 21);
+	t_eq(prog_sigbus, 2);
+	t_eq(nknown(dev), 1);
+	/* Not poison (no BUS_MCEERR_*): not recorded. */
+	{
+		siginfo_t si;
+
+		memset(&si, 0, sizeof(si));
+		si.si_signo = SIGBUS;
+		si.si_code = BUS_ADRERR;
+		si.si_addr = k + 20 * PG;
+		t_ok(syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGBUS, &si));
+	}
+	t_eq(prog_sigbus, 3);
+	t_eq(nknown(dev), 1);
+	/* A recovery write clears what udax found: the kernel took it. */
+	memset(r, 0, sizeof(r));
+	{
+		char page[PG];
+
+		memset(page, 0x11, PG);
+		t_eq(udax_write(dev, page, PG, 12 * PG, UDAX_OP_RECOVERY), PG);
+	}
+	t_eq(nknown(dev), 0);
+	udax_close(other);
+	udax_close(dev);
+	/* Closed: a SIGBUS there is the program's alone. */
+	queue_mce(k + 12 * PG, 12);
+	t_eq(prog_sigbus, 4);
+	printf("ok watch: consumed poison outside copies becomes known\n");
+}
+
 int main(void)
 {
 	struct statfs sfs;
@@ -470,6 +569,9 @@ int main(void)
 	tree_pmem_disk("pmem1", "259:8", "259:9", 2048, "0x200000000\n");
 	fs_on(false);
 
+	/* First: the program's SIGBUS handler must be there before udax's
+	 * (installed at the first open), which chains to it. */
+	test_watch();
 	test_known();
 	test_refresh();
 	test_write();
