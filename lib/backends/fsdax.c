@@ -209,7 +209,9 @@ static int fiemap_all(int fd, uint64_t size, struct udax_extent **out,
 		const struct fiemap_extent *last;
 		uint32_t i, m;
 
-		memset(fm, 0, sizeof(*fm));
+		/* The extents too: valgrind does not know the kernel fills
+		 * them. */
+		memset(fm, 0, sizeof(*fm) + FIEMAP_BATCH * sizeof(fm->fm_extents[0]));
 		fm->fm_start = pos;
 		fm->fm_length = size - pos;
 		fm->fm_extent_count = FIEMAP_BATCH;
@@ -477,10 +479,11 @@ static int fsdax_persist(struct udax_dev *dev, uint64_t off, uint64_t len)
 static uint64_t file_pfn(struct udax_dev *dev, uint64_t pgoff)
 {
 	struct fsdax *x = fsdax_of(dev);
-	struct {
+	union {
 		struct fiemap fm;
-		struct fiemap_extent fe;
+		char raw[sizeof(struct fiemap) + sizeof(struct fiemap_extent)];
 	} q;
+	const struct fiemap_extent *fe = &q.fm.fm_extents[0];
 	uint64_t at = pgoff * PG, p;
 
 	memset(&q, 0, sizeof(q));
@@ -488,11 +491,11 @@ static uint64_t file_pfn(struct udax_dev *dev, uint64_t pgoff)
 	q.fm.fm_length = PG;
 	q.fm.fm_extent_count = 1;
 	if (ioctl(x->fd, FS_IOC_FIEMAP, &q.fm) || !q.fm.fm_mapped_extents ||
-	    q.fe.fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC) ||
-	    q.fe.fe_logical > at || q.fe.fe_logical + q.fe.fe_length <= at)
+	    fe->fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC) ||
+	    fe->fe_logical > at || fe->fe_logical + fe->fe_length <= at)
 		return UINT64_MAX;
-	p = x->blk.start * UDAX_SECTOR_SIZE + q.fe.fe_physical +
-	    (at - q.fe.fe_logical);
+	p = x->blk.start * UDAX_SECTOR_SIZE + fe->fe_physical +
+	    (at - fe->fe_logical);
 	return x->blk.phys == UINT64_MAX ? p / PG : (x->blk.phys + p) / PG;
 }
 

@@ -71,7 +71,7 @@ static int usage(void)
 	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
 	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
 	      "       udax-kprobe upoison DEV OFF\n"
-	      "       udax-kprobe ustale DEV OFF LEN SECTOR\n", stderr);
+	      "       [UDAX_KPROBE_DISK=pmemN] udax-kprobe ustale DEV OFF LEN SECTOR\n", stderr);
 	return 2;
 }
 
@@ -381,8 +381,10 @@ out:
 /*
  * Through libudax, with the known list read at open and never refreshed by
  * the tick (UDAX_REFRESH_MS = 100 s): sector @sector becomes poison behind
- * udax's back (a real /dev/pmemN: written to its sysfs badblocks, which the
- * pmem driver then refuses with EIO; emulated: latent injection), then
+ * udax's back (a real /dev/pmemN, or the disk UDAX_KPROBE_DISK of a DAX
+ * file: written to its sysfs badblocks, which the pmem driver then refuses
+ * with EIO, the fs-dax fault path with SIGBUS BUS_ADRERR; emulated: latent
+ * injection), then
  * udax_read() in recovery mode over [off, off + len).  Answers
  * "read=<result> known=<the known list, in bytes>".
  */
@@ -410,9 +412,14 @@ static int op_ustale(const char *path, uint64_t off, uint64_t len,
 			goto out;
 		}
 	} else {
-		name = strrchr(path, '/');
-		snprintf(sysfs, sizeof(sysfs), "/sys/block/%s/badblocks",
-			 name ? name + 1 : path);
+		/* The disk: UDAX_KPROBE_DISK (a DAX file's: @sector is then
+		 * the disk's), else the block device @path itself. */
+		name = getenv("UDAX_KPROBE_DISK");
+		if (!name) {
+			name = strrchr(path, '/');
+			name = name ? name + 1 : path;
+		}
+		snprintf(sysfs, sizeof(sysfs), "/sys/block/%s/badblocks", name);
 		snprintf(line, sizeof(line), "%" PRIu64 " 1\n", sector);
 		fd = open(sysfs, O_WRONLY);
 		if (fd < 0 || write(fd, line, strlen(line)) < 0) {

@@ -163,10 +163,11 @@ static unsigned char *pattern;
 /* The file's byte @off on its file system's device (FIEMAP). */
 static uint64_t phys_of(const char *path, uint64_t off)
 {
-	struct {
+	union {
 		struct fiemap fm;
-		struct fiemap_extent fe;
+		char raw[sizeof(struct fiemap) + sizeof(struct fiemap_extent)];
 	} q;
+	const struct fiemap_extent *fe = &q.fm.fm_extents[0];
 	int fd = open(path, O_RDONLY);
 
 	t_assert(fd >= 0);
@@ -177,8 +178,8 @@ static uint64_t phys_of(const char *path, uint64_t off)
 	t_ok(ioctl(fd, FS_IOC_FIEMAP, &q.fm));
 	close(fd);
 	t_eq(q.fm.fm_mapped_extents, 1);
-	t_assert(q.fe.fe_logical <= off);
-	return q.fe.fe_physical + (off - q.fe.fe_logical);
+	t_assert(fe->fe_logical <= off);
+	return fe->fe_physical + (off - fe->fe_logical);
 }
 
 static void fresh_file(void)
@@ -550,10 +551,14 @@ int main(void)
 	t_ok(fstat(fd, &st));
 	t_ok(fstatfs(fd, &sfs));
 	{
-		struct {
+		union {
 			struct fiemap fm;
-			struct fiemap_extent fe;
-		} q = { .fm = { .fm_length = 1, .fm_extent_count = 1 } };
+			char raw[sizeof(struct fiemap) + sizeof(struct fiemap_extent)];
+		} q;
+
+		memset(&q, 0, sizeof(q));
+		q.fm.fm_length = 1;
+		q.fm.fm_extent_count = 1;
 
 		if (ioctl(fd, FS_IOC_FIEMAP, &q.fm) || !q.fm.fm_mapped_extents) {
 			close(fd);

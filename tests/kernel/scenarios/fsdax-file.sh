@@ -106,3 +106,28 @@ listed() {
 }
 kernel "ok 4096" "$KPROBE" read "$DEV" 36864 4096
 kernel "not listed" listed 36864
+
+# A new handle: the kernel never recorded page 10 (MADV_HWPOISON), and
+# udax keeps what it found for the handle's life only.  The emulated device
+# keeps consumed poison in its state file, for every handle: a deliberate
+# difference (docs/real-devices.md).
+row new-handle "udax badblocks in a new process after it"
+if on_real; then
+	udax "exit 0: 40 8" badblocks "$DEV"
+else
+	udax "exit 0: 40 8, 80 8" badblocks "$DEV"
+fi
+
+# Poison the kernel learns of after udax read its list (the tick never
+# comes here): the kernel refuses to map the page (SIGBUS BUS_ADRERR) in
+# udax's copy, udax reads the list again and finds the page there: poison,
+# the copy stops at it.  File page 12, its third sector.
+row stale "file page 12 poisoned after udax's open; udax recovery read of pages 11-13"
+s12=$(($(on_real && "$KPROBE" fiemap "$DEV" 49152 || echo 49152) / 512 + 2))
+if on_real; then
+	UDAX_KPROBE_DISK=$PMEM_NAME uprobe "read=4096 known=0x5000+0x1000,0xc000+0x1000" \
+		ustale 45056 12288 "$s12"
+else
+	uprobe "read=4096 known=0x5000+0x1000,0xa000+0x1000,0xc400+0x200" \
+		ustale 45056 12288 "$s12"
+fi

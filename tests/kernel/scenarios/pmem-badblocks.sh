@@ -110,3 +110,24 @@ if on_real && nvdimm; then
 else
 	uprobe "read=4096 known=0x5800+0x200" ustale 16384 16384 44
 fi
+
+# The commands that change poison.  udax clear = zeroing the poisoned pages
+# through recovery writes: the kernel clears where it can (nfit_test), else
+# udax says it cannot.  inject and scrub are the bus's (ndctl).
+poison 9 7
+row clear "udax clear page 1, then the list"
+if on_real && nvdimm; then
+	udax "exit 1" clear "$DEV" --offset 4096 --length 4096
+	udax "exit 0: 9 7*" badblocks "$DEV"
+else
+	udax "exit 0" clear "$DEV" --offset 4096 --length 4096
+	udax "exit 0: 44 1" badblocks "$DEV"
+fi
+row inject-scrub "udax inject; udax scrub (real devices: ndctl's tools)"
+if on_real; then
+	udax "exit 1" inject "$DEV" --offset 8192 --length 512
+	udax "exit 1*" scrub "$DEV"
+else
+	udax "exit 0" inject "$DEV" --offset 8192 --length 512
+	udax "exit 0: 0 new bad sectors*" scrub "$DEV"
+fi
