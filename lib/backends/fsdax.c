@@ -573,6 +573,18 @@ static int fsdax_open(struct udax_dev *dev, int fd, const char *path)
 			  (long)sfs.f_bsize);
 		return -EINVAL;
 	}
+	{
+		/* An xfs realtime file lives on the realtime device, which is
+		 * not st_dev: FIEMAP would name sectors of another disk. */
+		struct fsxattr fsx;
+
+		if (!ioctl(fd, FS_IOC_FSGETXATTR, &fsx) &&
+		    fsx.fsx_xflags & FS_XFLAG_REALTIME) {
+			udax__err("%s: an xfs realtime file: its disk is not known",
+				  path);
+			return -EOPNOTSUPP;
+		}
+	}
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
