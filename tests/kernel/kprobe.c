@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <udax/udax.h>
@@ -71,7 +72,8 @@ static int usage(void)
 	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
 	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
 	      "       udax-kprobe upoison DEV OFF\n"
-	      "       [UDAX_KPROBE_DISK=pmemN] udax-kprobe ustale DEV OFF LEN SECTOR\n", stderr);
+	      "       [UDAX_KPROBE_DISK=pmemN] udax-kprobe ustale DEV OFF LEN SECTOR\n"
+	      "       udax-kprobe urace FILE OFF LEN POISON_OFF\n", stderr);
 	return 2;
 }
 
@@ -449,6 +451,101 @@ out:
 	return 0;
 }
 
+/*
+ * A machine check the kernel sends while udax copies: a child maps page
+ * @poff of FILE and, once udax_read() in recovery mode over [off, off +
+ * len) has begun in the parent, poisons it with MADV_HWPOISON.  Linux 6.1
+ * sends SIGBUS to every process that maps the page (the child: AR, as
+ * madvise returns; the parent: AO, whenever it next runs in user space, in
+ * the middle of its copy when the copy is long).  Emulated: the page is
+ * poisoned latently before the read.  Answers "read=<result> known=<the
+ * known list>".
+ */
+static int op_urace(const char *path, uint64_t off, uint64_t len,
+		    uint64_t poff)
+{
+	struct udax_range r[4];
+	struct udax_dev *dev;
+	int go[2], st;
+	pid_t pid = -1;
+	ssize_t n;
+	char *buf;
+	long nr;
+	int rc;
+
+	setenv("UDAX_REFRESH_MS", "100000", 1);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf) {
+		printf("malloc: ENOMEM\n");
+		goto out;
+	}
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, poff / PAGE * PAGE, PAGE, UDAX_INJECT_LATENT);
+		if (rc) {
+			printf("udax_inject: %s\n", errname(-rc));
+			goto out;
+		}
+	} else {
+		if (!in_guest()) {
+			printf("refused: MADV_HWPOISON only in the test guest\n");
+			goto out;
+		}
+		if (pipe(go)) {
+			printf("pipe: %s\n", errname(errno));
+			goto out;
+		}
+		pid = fork();
+		if (pid < 0) {
+			printf("fork: %s\n", errname(errno));
+			goto out;
+		}
+		if (!pid) {
+			int fd = open(path, O_RDWR);
+			char *m = fd < 0 ? MAP_FAILED :
+				  mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd,
+				       (off_t)(poff / PAGE * PAGE));
+			char c;
+
+			if (m == MAP_FAILED)
+				_exit(1);
+			c = *(volatile char *)m;
+			(void)c;
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			madvise(m, PAGE, MADV_HWPOISON);
+			_exit(0);
+		}
+		close(go[0]);
+		if (write(go[1], "g", 1) != 1)
+			printf("pipe write: %s\n", errname(errno));
+	}
+	n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%zd", n);
+	nr = udax_badblocks(dev, r, 4);
+	if (nr < 0)
+		printf(" known=%s\n", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none\n");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
+			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+out:
+	free(buf);
+	udax_close(dev);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t a = 0, b = 0, c = 0;
@@ -481,5 +578,7 @@ int main(int argc, char **argv)
 		return op_upoison(path, a);
 	if (argc == 6 && !strcmp(op, "ustale"))
 		return op_ustale(path, a, b, c);
+	if (argc == 6 && !strcmp(op, "urace"))
+		return op_urace(path, a, b, c);
 	return usage();
 }

@@ -91,8 +91,8 @@ row write-span "write file pages 4-5 (8 KiB)"
 kernel "short 4096" "$KPROBE" write "$DEV" 16384 8192
 
 # Consumed poison: the kernel reports it and forgets it.  On Linux 6.1 the
-# SIGBUS of MADV_HWPOISON comes as madvise() returns (every process mapping
-# the page gets it at once), not at a later load, which then succeeds.
+# SIGBUS of MADV_HWPOISON comes as madvise() returns, not at a later load,
+# which then succeeds.
 # udax's mapping of file page 10 gets it outside any copy of udax's: udax
 # must know the page from then on (R11), and its read refuse it.
 row hwpoison "MADV_HWPOISON file page 9 (udax: 10), load it"
