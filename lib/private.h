@@ -305,6 +305,9 @@ void udax__memory_failure(struct udax_dev *dev, uint64_t off, uint64_t len);
 /* Sectors [s, s + n) were found bad: into dev->consumed and dev->bb at
  * once, without waiting for anyone but a publication in flight. */
 void udax__consumed_add(struct udax_dev *dev, uint64_t s, uint64_t n);
+/* Bytes [off, off + len) were written by a recovery write or a zeroing
+ * that cleared their poison: what udax found there is gone. */
+void udax__poison_cleared(struct udax_dev *dev, uint64_t off, uint64_t len);
 /* First page in [pgoff, pgoff + n) holding a known-bad sector, or
  * UINT64_MAX.  Lock-free. */
 uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,

@@ -452,9 +452,8 @@ static ssize_t fsdax_recovery_write(struct udax_dev *dev, uint64_t off,
 		return w < 0 ? w : -EIO;
 	}
 	free(buf);
-	udax__real_forget(dev, off, len);
-	rc = fsdax_reload(dev, true);
-	return rc ? rc : (ssize_t)len;
+	udax__blk_recheck(dev, &x->blk);
+	return (ssize_t)len;
 }
 
 static int fsdax_zero_page_range(struct udax_dev *dev, uint64_t pgoff,

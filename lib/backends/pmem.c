@@ -211,14 +211,12 @@ void udax__real_memory_failure(struct udax_dev *dev, uint64_t off,
 	udax__consumed_add(dev, s, n);
 }
 
-void udax__real_forget(struct udax_dev *dev, uint64_t off, uint64_t len)
+void udax__blk_recheck(struct udax_dev *dev, struct udax_blk *b)
 {
-	uint64_t s, n;
-
-	page_sectors(off, len, &s, &n);
-	pthread_mutex_lock(&dev->publish_lock);
-	udax__bb_clear(dev->consumed, s, n);
-	pthread_mutex_unlock(&dev->publish_lock);
+	pthread_mutex_lock(&b->lock);
+	b->loaded = false;
+	pthread_mutex_unlock(&b->lock);
+	__atomic_store_n(&dev->wake, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- the block device ------------------------------------------------------ */
@@ -275,6 +273,7 @@ static int pmem_reload(struct udax_dev *dev, bool force)
 	bool changed;
 	int rc;
 
+	__atomic_store_n(&dev->wake, 0, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&p->blk.lock);
 	rc = udax__blk_read(&p->blk, &changed);
 	if (!rc && (changed || force))
@@ -610,8 +609,7 @@ static ssize_t pmem_recovery_write(struct udax_dev *dev, uint64_t off,
 		return -ENXIO;
 	udax__info("/dev/%s: recovery write at %#llx+%#zx: written through the kernel, which cleared the poison of those sectors",
 		   p->blk.disk, (unsigned long long)off, len);
-	udax__real_forget(dev, off, len);
-	pmem_reload(dev, true);
+	udax__blk_recheck(dev, &p->blk);
 	return (ssize_t)len;
 }
 

@@ -56,9 +56,10 @@ int udax__blk_add_known(struct udax_blk *b, const struct udax_range *r,
  * the known list does not have yet stays known for the handle's life. */
 void udax__real_memory_failure(struct udax_dev *dev, uint64_t off,
 			       uint64_t len);
-/* A recovery write went through the kernel: forget what udax itself
- * found in [off, off + len); the kernel's list says the rest. */
-void udax__real_forget(struct udax_dev *dev, uint64_t off, uint64_t len);
+/* A recovery write went through the kernel: the generic layer forgets
+ * its pages (udax__poison_cleared()); the kernel's list, published again
+ * at the very next call, says whether the kernel still has them. */
+void udax__blk_recheck(struct udax_dev *dev, struct udax_blk *b);
 
 /* ---- fs-dax ------------------------------------------------------------- */
 

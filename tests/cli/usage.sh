@@ -84,7 +84,7 @@ u "past the end of the device" udax write "$I" --offset 0 -i "$T/big"
 u "MAPFILE: missing argument" udax rescue "$I" "$T/out"
 u "--retries: invalid count '-1'" udax rescue "$I" "$T/out" "$T/map" --retries -1
 u "--retries: '10000000' is too large" udax rescue "$I" "$T/out" "$T/map" --retries 10000000
-u "--cluster-size: must be a multiple" udax rescue "$I" "$T/out" "$T/map" --cluster-size 1000
+u "--cluster-size: must be a multiple of 8 sectors" udax rescue "$I" "$T/out" "$T/map" --cluster-size 1001
 u "--max-rate: must be at least" udax rescue "$I" "$T/out" "$T/map" --max-rate 0
 u "--map-interval: invalid number" udax rescue "$I" "$T/out" "$T/map" --map-interval -1
 u "--map-interval: invalid number" udax rescue "$I" "$T/out" "$T/map" --map-interval nan
