@@ -307,8 +307,11 @@ static void drain_watch(struct udax_dev *dev)
 
 	__atomic_store_n(&dev->wake, 0, __ATOMIC_RELAXED);
 	while ((n = udax__watch_drain(x->watch, pages, 64)) > 0)
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			udax__dbg("poison consumed outside udax's copies at %#llx",
+				  (unsigned long long)(pages[i] * PG));
 			udax__memory_failure(dev, pages[i] * PG, PG);
+		}
 }
 
 static int fsdax_reload(struct udax_dev *dev, bool force)
@@ -347,8 +350,12 @@ static int fsdax_fault(struct udax_dev *dev, uint64_t off,
 	struct stat st;
 
 	if (f->signo == SIGBUS &&
-	    (f->code == BUS_MCEERR_AR || f->code == BUS_MCEERR_AO))
+	    (f->code == BUS_MCEERR_AR || f->code == BUS_MCEERR_AO)) {
+		udax__dbg("a copy met consumed poison (BUS_MCEERR_%s) at %#llx",
+			  f->code == BUS_MCEERR_AR ? "AR" : "AO",
+			  (unsigned long long)off);
 		return 0;
+	}
 	/* The kernel refuses to map a page it knows is bad (BUS_ADRERR):
 	 * poison, if its list has the page now. */
 	if (!fsdax_reload(dev, false) &&

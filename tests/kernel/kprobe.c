@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -455,12 +456,26 @@ out:
  * A machine check the kernel sends while udax copies: a child maps page
  * @poff of FILE and, once udax_read() in recovery mode over [off, off +
  * len) has begun in the parent, poisons it with MADV_HWPOISON.  Linux 6.1
- * sends SIGBUS to every process that maps the page (the child: AR, as
- * madvise returns; the parent: AO, whenever it next runs in user space, in
- * the middle of its copy when the copy is long).  Emulated: the page is
+ * sends SIGBUS to the child (AR, as madvise returns) and to every other
+ * process that maps the page and asked for early kill (AO, whenever it next
+ * runs in user space): the parent asks, and its copy is long, so the
+ * signal comes in the middle of it.  Emulated: the page is
  * poisoned latently before the read.  Answers "read=<result> known=<the
  * known list>".
  */
+/* Which path made the poison known, from libudax's debug log. */
+static const char *race_via = "none";
+
+static void race_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	if (strstr(msg, "a copy met consumed poison"))
+		race_via = "copy";
+	else if (strstr(msg, "outside udax's copies") && strcmp(race_via, "copy"))
+		race_via = "outside a copy";
+}
+
 static int op_urace(const char *path, uint64_t off, uint64_t len,
 		    uint64_t poff)
 {
@@ -474,6 +489,7 @@ static int op_urace(const char *path, uint64_t off, uint64_t len,
 	int rc;
 
 	setenv("UDAX_REFRESH_MS", "100000", 1);
+	udax_set_log(race_log, NULL, UDAX_LOG_DEBUG);
 	rc = udax_open(path, 0, &dev);
 	if (rc) {
 		printf("udax_open: %s\n", errname(-rc));
@@ -520,6 +536,18 @@ static int op_urace(const char *path, uint64_t off, uint64_t len,
 			madvise(m, PAGE, MADV_HWPOISON);
 			_exit(0);
 		}
+		/* Linux signals other processes that map the page only if
+		 * they asked for early kill (or vm.memory_failure_early_kill
+		 * says so): this one asks. */
+		if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0))
+			printf("prctl: %s\n", errname(errno));
+		/* The page mapped in this process too. */
+		{
+			void *k = NULL;
+
+			if (udax_direct_access(dev, poff / PAGE, 1, &k, NULL) == 1)
+				(void)*(volatile char *)udax_kaddr_untag(k);
+		}
 		close(go[0]);
 		if (write(go[1], "g", 1) != 1)
 			printf("pipe write: %s\n", errname(errno));
@@ -533,13 +561,14 @@ static int op_urace(const char *path, uint64_t off, uint64_t len,
 		printf("read=%zd", n);
 	nr = udax_badblocks(dev, r, 4);
 	if (nr < 0)
-		printf(" known=%s\n", errname((int)-nr));
+		printf(" known=%s", errname((int)-nr));
 	else if (!nr)
-		printf(" known=none\n");
+		printf(" known=none");
 	else
 		for (long i = 0; i < nr && i < 4; i++)
-			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
-			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+			printf("%s0x%" PRIx64 "+0x%" PRIx64, i ? "," : " known=",
+			       r[i].off, r[i].len);
+	printf(" via=%s\n", pid > 0 ? race_via : "emulated");
 out:
 	free(buf);
 	udax_close(dev);

@@ -2,8 +2,8 @@
 # Known poison on a raw /dev/pmemN: what the block layer does with it, and
 # what udax does with the same list.  Sectors 9-15 are bad: page 1 except
 # its first sector.
-# boot: nvdimm --nvdimm --mode raw
-# boot: nfit --nfit --mode raw
+# boot: nvdimm --nvdimm --mode raw --timeout 600
+# boot: nfit --nfit --mode raw --timeout 600
 # shellcheck source=../lib.sh
 . "${UDAX_KLIB:-/opt/lib.sh}"
 
