@@ -46,7 +46,9 @@ static int clear_run(struct cli_args *a)
 	bytes = udax_clear(dev, r, n, flags);
 	free(r);
 	if (bytes == -EOPNOTSUPP) {
-		cli_err(path, "this device (%s) cannot clear poison", udax_backend(dev));
+		/* A real device: the kernel's clear failed. */
+		cli_err(path, "the kernel could not clear this poison on a %s device: the platform has no clear-error command (ndctl clear-errors needs the same)",
+			udax_backend(dev));
 		rc = EXIT_FAIL;
 	} else if (bytes < 0) {
 		/* Not cli_errno(): an -EIO here is the state file's. */

@@ -44,7 +44,8 @@ static int inject_run(struct cli_args *a)
 	err = udax_inject_ranges(dev, r, n, a->latent ? UDAX_INJECT_LATENT : 0);
 	free(r);
 	if (err == -EOPNOTSUPP) {
-		cli_err(path, "this backend cannot inject poison (use ndctl inject-error)");
+		cli_err(path, "udax cannot poison the media of a %s device: use ndctl inject-error (root, a platform with error injection); for kernel-known poison only, write \"SECTOR COUNT\" to the disk's /sys/block/pmemN/badblocks",
+			udax_backend(dev));
 		rc = EXIT_FAIL;
 	} else if (err) {
 		/* Not cli_errno(): an -EIO here is the state file's. */

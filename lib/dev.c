@@ -21,6 +21,8 @@ const uint64_t udax__never;
  * emulated image goes first: its magic header is the surest probe. */
 static const struct udax_backend *const backends[] = {
 	&udax__emul_backend,
+	&udax__fsdax_backend,
+	&udax__pmem_backend,
 };
 
 unsigned long udax_kaddr_mode(const void *kaddr)

@@ -196,6 +196,10 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 		}
 		mc_cur = NULL;	/* stale: its copy was jumped out of */
 	}
+	/* Poison consumed outside a copy, in a real device's mapping: known
+	 * to its device (watch.c), then the program's handler as ever. */
+	if (sig == SIGBUS && si->si_code > 0)
+		udax__watch_sigbus(si);
 	if (sig == SIGSEGV && mc_segv_hook && mc_segv_hook(sig, si, uc)) {
 		errno = saved_errno;
 		return;

@@ -130,6 +130,22 @@ size_t udax__mc_copy(void *dst, const void *src, size_t len, bool persist,
 /* Guarded persistent memset of zero; same contract as udax__mc_copy(). */
 size_t udax__mc_zero(void *dst, size_t len, struct udax_fault *f);
 
+/* ---- consumed poison outside copies (watch.c) ----------------------------
+ * A real device's mapping, watched for SIGBUS / BUS_MCEERR_* that land in it
+ * outside udax's copies (the program's own loads): the page is marked and
+ * *wake set, so that the device's next ->load_known drains it.
+ */
+struct udax_watch;
+
+int udax__watch_add(void *base, size_t len, int *wake,
+		    struct udax_watch **out);
+/* Stop watching; waits for handlers still reading it. */
+void udax__watch_del(struct udax_watch *w);
+/* Up to @max pages (from base) marked since the last drain. */
+size_t udax__watch_drain(struct udax_watch *w, uint64_t *pages, size_t max);
+/* mcsafe.c's handler, for every SIGBUS it sees: signal-safe. */
+void udax__watch_sigbus(const void *siginfo);
+
 /* ---- persistent copies (pmem_copy.c) ------------------------------------
  * Chosen once at run time from the CPU's features; see pmem_copy.c.
  */
@@ -236,6 +252,8 @@ struct udax_backend {
 };
 
 extern const struct udax_backend udax__emul_backend;
+extern const struct udax_backend udax__fsdax_backend;	/* backends/fsdax.c */
+extern const struct udax_backend udax__pmem_backend;	/* backends/pmem.c */
 
 /* udax_create(): a new emulated image (backends/emul.c). */
 int udax__emul_create(const char *path, uint64_t size);
@@ -334,6 +352,10 @@ int udax__sysfs_write(const char *text, const char *fmt, ...)
 /* The path with symlinks resolved, as seen under the root. */
 int udax__sysfs_realpath(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The disk (its name under /sys/block) holding block device @maj:@min, and
+ * where the device starts on it: a partition's first sector, else 0. */
+int udax__sysfs_blkdev(unsigned int maj, unsigned int min, char *disk,
+		       size_t size, uint64_t *start);
 /* A counter moved every UDAX_REFRESH_MS (default 100) ms by a background
  * thread: known_src of a backend whose list lives in sysfs. */
 const uint64_t *udax__sysfs_tick(void);

@@ -26,8 +26,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <udax/udax.h>
@@ -70,7 +72,9 @@ static int usage(void)
 	      "       udax-kprobe fiemap FILE OFF\n"
 	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
 	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
-	      "       udax-kprobe upoison DEV OFF\n", stderr);
+	      "       udax-kprobe upoison DEV OFF\n"
+	      "       [UDAX_KPROBE_DISK=pmemN] udax-kprobe ustale DEV OFF LEN SECTOR\n"
+	      "       udax-kprobe urace FILE OFF LEN POISON_OFF\n", stderr);
 	return 2;
 }
 
@@ -377,6 +381,200 @@ out:
 	return 0;
 }
 
+/*
+ * Through libudax, with the known list read at open and never refreshed by
+ * the tick (UDAX_REFRESH_MS = 100 s): sector @sector becomes poison behind
+ * udax's back (a real /dev/pmemN, or the disk UDAX_KPROBE_DISK of a DAX
+ * file: written to its sysfs badblocks, which the pmem driver then refuses
+ * with EIO, the fs-dax fault path with SIGBUS BUS_ADRERR; emulated: latent
+ * injection), then
+ * udax_read() in recovery mode over [off, off + len).  Answers
+ * "read=<result> known=<the known list, in bytes>".
+ */
+static int op_ustale(const char *path, uint64_t off, uint64_t len,
+		     uint64_t sector)
+{
+	struct udax_range r[4];
+	struct udax_dev *dev;
+	const char *name;
+	char *buf, sysfs[256], line[64];
+	ssize_t n;
+	long nr;
+	int rc, fd;
+
+	setenv("UDAX_REFRESH_MS", "100000", 1);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, sector * SECTOR, SECTOR, UDAX_INJECT_LATENT);
+		if (rc) {
+			printf("udax_inject: %s\n", errname(-rc));
+			goto out;
+		}
+	} else {
+		/* The disk: UDAX_KPROBE_DISK (a DAX file's: @sector is then
+		 * the disk's), else the block device @path itself. */
+		name = getenv("UDAX_KPROBE_DISK");
+		if (!name) {
+			name = strrchr(path, '/');
+			name = name ? name + 1 : path;
+		}
+		snprintf(sysfs, sizeof(sysfs), "/sys/block/%s/badblocks", name);
+		snprintf(line, sizeof(line), "%" PRIu64 " 1\n", sector);
+		fd = open(sysfs, O_WRONLY);
+		if (fd < 0 || write(fd, line, strlen(line)) < 0) {
+			printf("%s: %s\n", sysfs, errname(errno));
+			goto out;
+		}
+		close(fd);
+	}
+	buf = malloc(len ? len : 1);
+	n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	free(buf);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%zd", n);
+	nr = udax_badblocks(dev, r, 4);
+	if (nr < 0)
+		printf(" known=%s\n", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none\n");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
+			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+out:
+	udax_close(dev);
+	return 0;
+}
+
+/*
+ * A machine check the kernel sends while udax copies: a child maps page
+ * @poff of FILE and, once udax_read() in recovery mode over [off, off +
+ * len) has begun in the parent, poisons it with MADV_HWPOISON.  Linux 6.1
+ * sends SIGBUS to the child (AR, as madvise returns) and to every other
+ * process that maps the page and asked for early kill (AO, whenever it next
+ * runs in user space): the parent asks, and its copy is long, so the
+ * signal comes in the middle of it.  Emulated: the page is
+ * poisoned latently before the read.  Answers "read=<result> known=<the
+ * known list>".
+ */
+/* Which path made the poison known, from libudax's debug log. */
+static const char *race_via = "none";
+
+static void race_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	if (strstr(msg, "a copy met consumed poison"))
+		race_via = "copy";
+	else if (strstr(msg, "outside udax's copies") && strcmp(race_via, "copy"))
+		race_via = "outside a copy";
+}
+
+static int op_urace(const char *path, uint64_t off, uint64_t len,
+		    uint64_t poff)
+{
+	struct udax_range r[4];
+	struct udax_dev *dev;
+	int go[2], st;
+	pid_t pid = -1;
+	ssize_t n;
+	char *buf;
+	long nr;
+	int rc;
+
+	setenv("UDAX_REFRESH_MS", "100000", 1);
+	udax_set_log(race_log, NULL, UDAX_LOG_DEBUG);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf) {
+		printf("malloc: ENOMEM\n");
+		goto out;
+	}
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, poff / PAGE * PAGE, PAGE, UDAX_INJECT_LATENT);
+		if (rc) {
+			printf("udax_inject: %s\n", errname(-rc));
+			goto out;
+		}
+	} else {
+		if (!in_guest()) {
+			printf("refused: MADV_HWPOISON only in the test guest\n");
+			goto out;
+		}
+		if (pipe(go)) {
+			printf("pipe: %s\n", errname(errno));
+			goto out;
+		}
+		pid = fork();
+		if (pid < 0) {
+			printf("fork: %s\n", errname(errno));
+			goto out;
+		}
+		if (!pid) {
+			int fd = open(path, O_RDWR);
+			char *m = fd < 0 ? MAP_FAILED :
+				  mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd,
+				       (off_t)(poff / PAGE * PAGE));
+			char c;
+
+			if (m == MAP_FAILED)
+				_exit(1);
+			c = *(volatile char *)m;
+			(void)c;
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			madvise(m, PAGE, MADV_HWPOISON);
+			_exit(0);
+		}
+		/* Linux signals other processes that map the page only if
+		 * they asked for early kill (or vm.memory_failure_early_kill
+		 * says so): this one asks. */
+		if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0))
+			printf("prctl: %s\n", errname(errno));
+		/* The page mapped in this process too. */
+		{
+			void *k = NULL;
+
+			if (udax_direct_access(dev, poff / PAGE, 1, &k, NULL) == 1)
+				(void)*(volatile char *)udax_kaddr_untag(k);
+		}
+		close(go[0]);
+		if (write(go[1], "g", 1) != 1)
+			printf("pipe write: %s\n", errname(errno));
+	}
+	n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%zd", n);
+	nr = udax_badblocks(dev, r, 4);
+	if (nr < 0)
+		printf(" known=%s", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64, i ? "," : " known=",
+			       r[i].off, r[i].len);
+	printf(" via=%s\n", pid > 0 ? race_via : "emulated");
+out:
+	free(buf);
+	udax_close(dev);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t a = 0, b = 0, c = 0;
@@ -407,5 +605,9 @@ int main(int argc, char **argv)
 		return op_map(op, path, a);
 	if (argc == 4 && !strcmp(op, "upoison"))
 		return op_upoison(path, a);
+	if (argc == 6 && !strcmp(op, "ustale"))
+		return op_ustale(path, a, b, c);
+	if (argc == 6 && !strcmp(op, "urace"))
+		return op_urace(path, a, b, c);
 	return usage();
 }
