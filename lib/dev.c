@@ -21,6 +21,7 @@ const uint64_t udax__never;
  * emulated image goes first: its magic header is the surest probe. */
 static const struct udax_backend *const backends[] = {
 	&udax__emul_backend,
+	&udax__devdax_backend,
 };
 
 unsigned long udax_kaddr_mode(const void *kaddr)
@@ -111,6 +112,17 @@ void udax__consumed_add(struct udax_dev *dev, uint64_t s, uint64_t n)
 	pthread_mutex_lock(&dev->publish_lock);
 	if (udax__bb_set(dev->consumed, s, n) || udax__bb_set(dev->bb, s, n))
 		udax__err("poison at sector %llu: out of memory recording it",
+			  (unsigned long long)s);
+	pthread_mutex_unlock(&dev->publish_lock);
+}
+
+void udax__consumed_clear(struct udax_dev *dev, uint64_t s, uint64_t n)
+{
+	/* Under publish_lock, so that a publication in flight, which merges
+	 * consumed into its list, cannot bring the range back. */
+	pthread_mutex_lock(&dev->publish_lock);
+	if (udax__bb_clear(dev->consumed, s, n) || udax__bb_clear(dev->bb, s, n))
+		udax__err("sector %llu: out of memory forgetting its poison",
 			  (unsigned long long)s);
 	pthread_mutex_unlock(&dev->publish_lock);
 }

@@ -120,6 +120,46 @@ void udax__mcsafe_sigbus_action(struct sigaction *eff)
 	       mc_old_bus : cur;
 }
 
+/*
+ * The memory a fault names: its page, or for consumed poison in a huge
+ * mapping (si_addr_lsb > 12, si_addr rounded down) the whole huge page.
+ */
+static inline uintptr_t fault_span(uintptr_t a, int lsb, uintptr_t *start)
+{
+	uintptr_t span = lsb > UDAX_PAGE_SHIFT && lsb < 64 ? (uintptr_t)1 << lsb
+							   : 0;
+
+	*start = span ? a & ~(span - 1) : a & PAGE_MASK;
+	return span;
+}
+
+/*
+ * Where a fault at @a leaves a copy of @len bytes at @base: the offset of the
+ * faulting page, 0 if that page starts below @base; -1 if @a is outside.  A
+ * huge page counts as the copy's when it overlaps the copy at all.
+ */
+static inline intptr_t fault_cut(uintptr_t a, int lsb, uintptr_t base,
+				 size_t len)
+{
+	uintptr_t page, span = fault_span(a, lsb, &page);
+
+	if (span ? page - base >= len && base - page >= span : a - base >= len)
+		return -1;
+	return page > base ? (intptr_t)(page - base) : 0;
+}
+
+/* An asynchronous report (BUS_MCEERR_AO: poison found, not consumed) of
+ * memory this copy does not touch is not the copy's business. */
+static bool guard_concerns(const struct mc_guard *g, const siginfo_t *si)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	if (si->si_signo != SIGBUS || si->si_code != BUS_MCEERR_AO)
+		return true;
+	return (g->src && fault_cut(a, si->si_addr_lsb, g->src, g->len) >= 0) ||
+	       fault_cut(a, si->si_addr_lsb, g->dst, g->len) >= 0;
+}
+
 /* ---- the handler --------------------------------------------------------- */
 
 /*
@@ -176,7 +216,7 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 	int saved_errno = errno;
 
 	/* si_code <= 0: sent by someone (kill, sigqueue), not a fault */
-	if (g && si->si_code > 0) {
+	if (g && si->si_code > 0 && guard_concerns(g, si)) {
 		if (guard_live(g, uc)) {
 			mc_cur = g->prev;
 			g->addr = si->si_addr;
@@ -252,19 +292,6 @@ int udax__mcsafe_init_segv(bool (*hook)(int sig, void *si, void *uc))
 
 /* ---- guarded copies ------------------------------------------------------ */
 
-/*
- * Where a fault at @a leaves a copy of @len bytes at @base: the offset of the
- * faulting page, 0 if that page starts below @base; -1 if @a is outside.
- */
-static inline intptr_t fault_cut(uintptr_t a, uintptr_t base, size_t len)
-{
-	uintptr_t page = a & PAGE_MASK;
-
-	if (a - base >= len)
-		return -1;
-	return page > base ? (intptr_t)(page - base) : 0;
-}
-
 static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 		     bool zero, struct udax_fault *f)
 {
@@ -313,11 +340,11 @@ static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 			bool in_src = false;
 
 			if (!zero) {
-				cut = fault_cut(a, vg->src, vg->len);
+				cut = fault_cut(a, vg->lsb, vg->src, vg->len);
 				in_src = cut >= 0;
 			}
 			if (cut < 0)
-				cut = fault_cut(a, vg->dst, vg->len);
+				cut = fault_cut(a, vg->lsb, vg->dst, vg->len);
 			/*
 			 * Every fault lowers c, so the last one recorded is
 			 * the lowest: the one at the page where we stop.

@@ -234,6 +234,7 @@ struct udax_backend {
 };
 
 extern const struct udax_backend udax__emul_backend;
+extern const struct udax_backend udax__devdax_backend;
 
 /* udax_create(): a new emulated image (backends/emul.c). */
 int udax__emul_create(const char *path, uint64_t size);
@@ -285,6 +286,9 @@ void udax__memory_failure(struct udax_dev *dev, uint64_t off, uint64_t len);
 /* Sectors [s, s + n) were found bad: into dev->consumed and dev->bb at
  * once, without waiting for anyone but a publication in flight. */
 void udax__consumed_add(struct udax_dev *dev, uint64_t s, uint64_t n);
+/* Sectors [s, s + n) were recovered (the backend cleared them through the
+ * kernel and wrote them): out of dev->consumed and dev->bb. */
+void udax__consumed_clear(struct udax_dev *dev, uint64_t s, uint64_t n);
 /* First page in [pgoff, pgoff + n) holding a known-bad sector, or
  * UINT64_MAX.  Lock-free. */
 uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,
