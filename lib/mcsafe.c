@@ -172,17 +172,33 @@ static void mc_chain(int sig, siginfo_t *si, void *uc)
 	sigset_t mask, saved;
 
 	if (!(old->sa_flags & SA_SIGINFO)) {
-		if (old->sa_handler == SIG_IGN && si->si_code <= 0)
+		bool mce = sig == SIGBUS && (si->si_code == BUS_MCEERR_AR ||
+					     si->si_code == BUS_MCEERR_AO);
+
+		/* Ignored: a sent signal, or a report of poison elsewhere
+		 * (AO is sent, not forced, and the kernel drops it). */
+		if (old->sa_handler == SIG_IGN &&
+		    (si->si_code <= 0 || si->si_code == BUS_MCEERR_AO))
 			return;
 		if (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN) {
 			/*
 			 * A hardware fault re-executes and takes the default
 			 * action (the kernel forces SIG_DFL on an ignored
 			 * fault too); a sent signal must be raised again.
+			 * Memory-failure reports need not recur: the one a
+			 * MADV_HWPOISON caller gets, an injected machine
+			 * check's, an AO.  They are queued again as they
+			 * came, unblocked, so that the default action takes
+			 * the process as the kernel's would have.
 			 */
 			sig_set_default(sig);
-			if (si->si_code <= 0)
+			if (si->si_code <= 0) {
 				raise(sig);
+			} else if (mce) {
+				sigdelset(&((ucontext_t *)uc)->uc_sigmask, sig);
+				syscall(SYS_rt_tgsigqueueinfo, getpid(),
+					(pid_t)syscall(SYS_gettid), sig, si);
+			}
 			return;
 		}
 	}
