@@ -28,6 +28,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <udax/udax.h>
@@ -70,7 +72,8 @@ static int usage(void)
 	      "       udax-kprobe fiemap FILE OFF\n"
 	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
 	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
-	      "       udax-kprobe upoison DEV OFF\n", stderr);
+	      "       udax-kprobe upoison DEV OFF\n"
+	      "       udax-kprobe uspin DEV TARGET OFF LEN\n", stderr);
 	return 2;
 }
 
@@ -258,11 +261,14 @@ static int op_fill(const char *path, uint64_t off, uint64_t len, int byte)
 	return 0;
 }
 
-static void print_fault(const char *map, uint64_t map_off)
+/* Where the SIGBUS came: " (in madvise)", " (at the load)" or "". */
+static const char *volatile fault_when = "";
+
+static void print_fault(const char *map, uint64_t map_off, const char *when)
 {
-	printf("SIGBUS %s lsb=%d at=0x%" PRIx64 "\n", bus_code(fault_info.si_code),
+	printf("SIGBUS %s lsb=%d at=0x%" PRIx64 "%s\n", bus_code(fault_info.si_code),
 	       (int)fault_info.si_addr_lsb,
-	       (uint64_t)((const char *)fault_info.si_addr - map) + map_off);
+	       (uint64_t)((const char *)fault_info.si_addr - map) + map_off, when);
 }
 
 /*
@@ -291,7 +297,7 @@ static int op_map(const char *op, const char *path, uint64_t off)
 	p = m + (off - mo);
 	sigaction(SIGBUS, &sa, NULL);
 	if (sigsetjmp(fault_jmp, 1)) {
-		print_fault(m, mo);
+		print_fault(m, mo, fault_when);
 		return 0;
 	}
 	if (!strcmp(op, "store"))
@@ -301,10 +307,12 @@ static int op_map(const char *op, const char *path, uint64_t off)
 	if (!strcmp(op, "hwpoison")) {
 		void *pg = (void *)((uintptr_t)p & ~(uintptr_t)(PAGE - 1));
 
+		fault_when = " (in madvise)";
 		if (madvise(pg, PAGE, MADV_HWPOISON)) {
 			printf("madvise: %s\n", errname(errno));
 			return 0;
 		}
+		fault_when = " (at the load)";
 		(void)*p;
 		printf("no SIGBUS\n");
 		return 0;
@@ -316,8 +324,10 @@ static int op_map(const char *op, const char *path, uint64_t off)
 /*
  * Through libudax: poison the page at @off the way the device allows (an
  * emulated device: latent poison; a real one, in the guest: MADV_HWPOISON
- * on udax's own mapping, as a machine check would), then udax_pread() it.
- * Answers "pread=<result> known=<the known list, in bytes>".
+ * by a child process through the mapping it inherited from udax_open(),
+ * since Linux sends the SIGBUS to the madvise() caller during the call,
+ * and kills it), then udax_pread() it.  Answers "pread=<result>
+ * known=<the known list, in bytes>".
  */
 static int op_upoison(const char *path, uint64_t off)
 {
@@ -326,8 +336,9 @@ static int op_upoison(const char *path, uint64_t off)
 	struct udax_dev *dev;
 	char buf[PAGE];
 	ssize_t n;
+	pid_t pid;
 	long nr;
-	int rc;
+	int rc, st;
 
 	rc = udax_open(path, 0, &dev);
 	if (rc) {
@@ -353,10 +364,19 @@ static int op_upoison(const char *path, uint64_t off)
 			printf("udax_direct_access: %s\n", errname((int)-got));
 			goto out;
 		}
-		if (madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON)) {
-			printf("madvise: %s\n", errname(errno));
+		fflush(stdout);
+		pid = fork();
+		if (!pid) {
+			signal(SIGBUS, SIG_DFL);
+			madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+			printf("fork: %s\n", errname(errno));
 			goto out;
 		}
+		printf("child %s ", WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS
+				   ? "killed by SIGBUS" : "lived");
 	}
 	n = udax_pread(dev, buf, PAGE, pg);
 	if (n < 0)
@@ -373,6 +393,83 @@ static int op_upoison(const char *path, uint64_t off)
 			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
 			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
 out:
+	udax_close(dev);
+	return 0;
+}
+
+static void known_print(struct udax_dev *dev)
+{
+	struct udax_range r[4];
+	long nr = udax_badblocks(dev, r, 4);
+
+	if (nr < 0)
+		printf(" known=%s\n", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none\n");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
+			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+}
+
+static void on_sigbus_outside(int sig, siginfo_t *si, void *uc)
+{
+	static const char msg[] = "SIGBUS outside udax's copies\n";
+
+	(void)!write(1, msg, sizeof(msg) - 1);
+	_exit(3);
+}
+
+/*
+ * Through libudax: read [@off, @off + @len) over and over (recovery mode)
+ * for up to 30 seconds, until a read stops short or fails: the window in
+ * which the host (boot.sh --mce) injects a machine check at the page of
+ * device byte @target into the guest's CPU.  An emulated device gets
+ * latent poison there instead, and one read.  Prints "spinning" when it
+ * starts, then "read=<first short result> known=<list>".
+ */
+static int op_uspin(const char *path, uint64_t target, uint64_t off,
+		    uint64_t len)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus_outside,
+				.sa_flags = SA_SIGINFO };
+	struct udax_dev *dev;
+	time_t end;
+	char *buf;
+	ssize_t n = 0;
+	int rc;
+
+	sigaction(SIGBUS, &sa, NULL);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return 1;
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, target / PAGE * PAGE, PAGE, UDAX_INJECT_LATENT);
+		if (rc)
+			printf("udax_inject: %s\n", errname(-rc));
+		end = 0;
+	} else if (!in_guest()) {
+		printf("refused: only in the test guest\n");
+		goto out;
+	} else {
+		printf("spinning\n");
+		end = time(NULL) + 30;
+	}
+	do {
+		n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	} while (n == (ssize_t)len && time(NULL) < end);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%s %zd", n == (ssize_t)len ? "ok" : "short", n);
+	known_print(dev);
+out:
+	free(buf);
 	udax_close(dev);
 	return 0;
 }
@@ -407,5 +504,7 @@ int main(int argc, char **argv)
 		return op_map(op, path, a);
 	if (argc == 4 && !strcmp(op, "upoison"))
 		return op_upoison(path, a);
+	if (argc == 6 && !strcmp(op, "uspin"))
+		return op_uspin(path, a, b, c);
 	return usage();
 }
