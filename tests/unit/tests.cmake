@@ -11,3 +11,6 @@ set_tests_properties(unit/mcsafe-threads PROPERTIES LABELS "unit;threads")
 udax_unit_test(pmem_copy)
 udax_unit_test(cxl)
 udax_unit_test(devdax)
+udax_unit_test(devdax-ndctl)
+target_compile_definitions(test-devdax-ndctl PRIVATE
+  UDAX_TEST_DATA="${CMAKE_CURRENT_SOURCE_DIR}/unit/data")
