@@ -148,19 +148,38 @@ static inline intptr_t fault_cut(uintptr_t a, int lsb, uintptr_t base,
 	return page > base ? (intptr_t)(page - base) : 0;
 }
 
-/* An asynchronous report (BUS_MCEERR_AO: poison found, not consumed) of
- * memory this copy does not touch is not the copy's business. */
+/*
+ * A memory-failure report of memory this copy does not touch is not the
+ * copy's business: an asynchronous one (BUS_MCEERR_AO: poison found, not
+ * consumed), or an "action required" one that was not this copy's load
+ * (an injected machine check names whatever address it was given).
+ */
 static bool guard_concerns(const struct mc_guard *g, const siginfo_t *si)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
 
-	if (si->si_signo != SIGBUS || si->si_code != BUS_MCEERR_AO)
+	if (si->si_signo != SIGBUS || (si->si_code != BUS_MCEERR_AO &&
+				       si->si_code != BUS_MCEERR_AR))
 		return true;
 	return (g->src && fault_cut(a, si->si_addr_lsb, g->src, g->len) >= 0) ||
 	       fault_cut(a, si->si_addr_lsb, g->dst, g->len) >= 0;
 }
 
 /* ---- the handler --------------------------------------------------------- */
+
+/*
+ * Did an instruction raise it (and raise it again when run again)?  A
+ * SIGBUS with another code was sent: SI_KERNEL is how Linux kills a
+ * process after a machine check it could not recover.  A SIGSEGV with
+ * SI_KERNEL is a general protection fault (a non-canonical address: the
+ * mode tag), a fault like the others.
+ */
+static bool mc_is_fault(int sig, int code)
+{
+	if (sig == SIGBUS)
+		return code >= BUS_ADRALN && code <= BUS_MCEERR_AO;
+	return code > 0;
+}
 
 /*
  * Not ours: behave as if @old had been the handler.  The kernel would have
@@ -172,6 +191,7 @@ static void mc_chain(int sig, siginfo_t *si, void *uc)
 	sigset_t mask, saved;
 
 	if (!(old->sa_flags & SA_SIGINFO)) {
+		bool fault = mc_is_fault(sig, si->si_code);
 		bool mce = sig == SIGBUS && (si->si_code == BUS_MCEERR_AR ||
 					     si->si_code == BUS_MCEERR_AO);
 
@@ -187,14 +207,15 @@ static void mc_chain(int sig, siginfo_t *si, void *uc)
 			 * fault too); a sent signal must be raised again.
 			 * Memory-failure reports need not recur: the one a
 			 * MADV_HWPOISON caller gets, an injected machine
-			 * check's, an AO.  They are queued again as they
-			 * came, unblocked, so that the default action takes
-			 * the process as the kernel's would have.
+			 * check's, an AO, the SI_KERNEL SIGBUS of a machine
+			 * check Linux could not recover.  They are queued
+			 * again as they came, unblocked, so that the default
+			 * action takes the process as the kernel's would.
 			 */
 			sig_set_default(sig);
 			if (si->si_code <= 0) {
 				raise(sig);
-			} else if (mce) {
+			} else if (mce || !fault) {
 				sigdelset(&((ucontext_t *)uc)->uc_sigmask, sig);
 				syscall(SYS_rt_tgsigqueueinfo, getpid(),
 					(pid_t)syscall(SYS_gettid), sig, si);
@@ -231,8 +252,8 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 	struct mc_guard *g = mc_cur;
 	int saved_errno = errno;
 
-	/* si_code <= 0: sent by someone (kill, sigqueue), not a fault */
-	if (g && si->si_code > 0 && guard_concerns(g, si)) {
+	/* not a fault: sent by someone (kill, sigqueue, the kernel) */
+	if (g && mc_is_fault(sig, si->si_code) && guard_concerns(g, si)) {
 		if (guard_live(g, uc)) {
 			mc_cur = g->prev;
 			g->addr = si->si_addr;

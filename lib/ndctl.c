@@ -163,11 +163,6 @@ int udax__ndctl_region_bb(struct udax_ndctl *n, const char *region,
 		rc = -ENOENT;
 		goto out;
 	}
-	*start = nd.ndctl_region_get_resource(r);
-	if (*start == UINT64_MAX) {
-		rc = -ENXIO;
-		goto out;
-	}
 	for (b = nd.ndctl_region_get_first_badblock(r); b;
 	     b = nd.ndctl_region_get_next_badblock(r)) {
 		const struct udax_nd_badblock *e = (const void *)b;
@@ -190,6 +185,11 @@ int udax__ndctl_region_bb(struct udax_ndctl *n, const char *region,
 		v[nv].len = e->len;
 		nv++;
 	}
+	/* The start is root's (libndctl says ULLONG_MAX when it cannot read
+	 * it): only needed when there is something to translate. */
+	*start = nv ? nd.ndctl_region_get_resource(r) : 0;
+	if (*start == UINT64_MAX)
+		rc = -EACCES;
 out:
 	pthread_mutex_unlock(&n->lock);
 	if (rc) {

@@ -111,9 +111,10 @@ int udax__ndctl_new(struct udax_ndctl **out);
 /* NULL is ignored. */
 void udax__ndctl_free(struct udax_ndctl *nd);
 
-/* nd region @region ("region0"): physical start and bad ranges (sectors
- * from that start).  *bb is malloc'd (NULL when *n is 0).  0, -ENOENT (no
- * such region), -ENOMEM. */
+/* nd region @region ("region0"): bad ranges (sectors from its start) and,
+ * when there are any, its physical start.  *bb is malloc'd (NULL when *n
+ * is 0).  0, -ENOENT (no such region), -EACCES (the start cannot be read:
+ * root's), -ENOMEM. */
 int udax__ndctl_region_bb(struct udax_ndctl *nd, const char *region,
 			  uint64_t *start, struct udax_range **bb, size_t *n);
 /* Device-dax @dax ("dax0.0"), child of the nd dax device @nd_dax in

@@ -122,7 +122,8 @@ int udax_create(const char *path, uint64_t size);
 /**
  * udax_open() - open a device
  * @path: a device.  Each backend probes the file in turn; udax_backend()
- *	says which took it.  Today: an emulated image (udax_create()).
+ *	says which took it.  Today: an emulated image (udax_create()) or a
+ *	device-dax instance (/dev/daxX.Y, backend "devdax").
  * @flags: UDAX_OPEN_RDONLY, or 0.
  * @out: receives the device on success only.
  *
@@ -134,7 +135,8 @@ int udax_create(const char *path, uint64_t size);
  *
  * Return: 0, -EINVAL (flags), -EUCLEAN (a corrupt image or poison state),
  * -EOPNOTSUPP (not a kind of device udax knows), -ENOMEM, or the -errno of
- * open/mmap (-EACCES: try UDAX_OPEN_RDONLY).
+ * open/mmap (-EACCES: try UDAX_OPEN_RDONLY; on device-dax also a known list
+ * that only root may translate, see libudax(3)).
  */
 int udax_open(const char *path, unsigned int flags, struct udax_dev **out);
 

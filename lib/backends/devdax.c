@@ -348,10 +348,6 @@ static int region_bb(const struct devdax *p, uint64_t *start,
 	if (!p->nd)
 		return sysfs_region_bb(p->region, start, bb, n);
 	rc = udax__ndctl_region_bb(p->nd, p->region, start, bb, n);
-	/* libndctl reads the resource whether or not it is needed, and
-	 * says ULLONG_MAX when it cannot. */
-	if (rc == -ENXIO && !*n)
-		rc = 0;
 	/* A region libndctl does not list (it keeps its own view of sysfs):
 	 * sysfs, as without it. */
 	if (rc == -ENOENT)

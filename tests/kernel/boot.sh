@@ -8,10 +8,15 @@ usage() {
 usage: boot.sh [options] SCRIPT [FILES...]
   --nvdimm           QEMU -device nvdimm with an ACPI NFIT (default)
   --nfit             the kernel's nfit_test bus (inject-error, scrub, clear)
+  --cxl              a CXL type-3 persistent memory device (QEMU q35, cxl=on)
+                     behind one host bridge and root port, in a 1-way CXL
+                     region (cxl create-region) whose NVDIMM region holds
+                     the namespace
   --mode MODE        raw | fsdax | devdax (default raw, fsdax with --mount-dax)
   --align N          namespace alignment (ndctl --align), e.g. 4K or 2M
   --mount-dax        mkfs.ext4 the fsdax namespace, mount it -o dax on /mnt
-  --size N           NVDIMM size, a multiple of 16M (default 64M; nfit: fixed)
+  --size N           NVDIMM size, a multiple of 16M (default 64M; nfit: fixed;
+                     cxl: 256M at least)
   --env NAME=VALUE   export NAME to SCRIPT (repeatable)
   --results FILE     save what the guest writes to $RESULTS into FILE
   --timeout S        give up after S seconds (default 240)
@@ -40,7 +45,7 @@ backend=nvdimm mode='' align='' mount_dax=0 size=64M timeout=240 verbose=0 keep=
 results='' envs=() monitor=none cpu=max mce=0
 while [ $# -gt 0 ]; do
 	case $1 in
-	--nvdimm|--nfit) backend=${1#--} ;;
+	--nvdimm|--nfit|--cxl) backend=${1#--} ;;
 	--mode) mode=${2:?}; shift ;;
 	--align) align=${2:?}; shift ;;
 	--mount-dax) mount_dax=1 ;;
@@ -95,7 +100,7 @@ mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,proc,sys,dev,tmp,mnt,
 cp /bin/busybox "$r/bin/busybox"
 [ ! -f /etc/mke2fs.conf ] || cp /etc/mke2fs.conf "$r/etc/"
 # Host tools with the shared libraries they load, at the same paths.
-for t in ndctl daxctl mkfs.ext4 filefrag; do
+for t in ndctl daxctl cxl mkfs.ext4 filefrag; do
 	p=$(command -v "$t") || { echo "boot.sh: no $t on the host" >&2; exit 77; }
 	cp -L "$p" "$r/usr/local/bin/"
 	for lib in $(ldd "$p" | grep -o '/[^ ]*'); do
@@ -122,6 +127,9 @@ chain() {
 			 device_dax dax_pmem test/nfit_test; do
 			echo "$nt/$m.ko"
 		done
+	elif [ $backend = cxl ]; then
+		chain nd_pmem nd_btt device_dax dax_pmem cxl_acpi cxl_pci \
+			cxl_mem cxl_pmem
 	else
 		chain nfit nd_pmem nd_btt device_dax dax_pmem
 	fi
@@ -157,6 +165,18 @@ if [ $backend = nvdimm ]; then
 	q+=(-machine "pc,nvdimm=on" -m "1G,slots=2,maxmem=$((2048 + size_mib))M"
 	    -object "memory-backend-file,id=nv0,share=on,mem-path=$w/pmem,size=$((size_mib * 1024 + 128))K"
 	    -device nvdimm,id=nvdimm0,memdev=nv0,label-size=128K)
+elif [ $backend = cxl ]; then
+	# QEMU 7.2's type-3 device is persistent memory ("memdev"), with a
+	# label area; a 4 GiB fixed memory window over the host bridge.  CXL
+	# decodes memory in units of 256 MiB.
+	[ "$size_mib" -ge 256 ] || size_mib=256
+	q+=(-machine "q35,cxl=on" -m "1G,slots=4,maxmem=8G"
+	    -object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$w/pmem,size=${size_mib}M"
+	    -object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$w/lsa,size=1M"
+	    -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1
+	    -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2
+	    -device cxl-type3,bus=rp0,memdev=cxl-mem0,lsa=cxl-lsa0,id=cxl-pmem0
+	    -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G)
 else
 	# nfit_test's DIMMs and regions are vmalloc()ed guest memory.
 	q+=(-machine pc -m 3G)
@@ -196,6 +216,8 @@ dax=
 for attempt in 1 2 3; do
 	echo "boot.sh: Linux $abi, $backend, $mode${align:+ align $align}$dax" >&2
 	: >"$w/results"
+	# Another attempt starts from fresh media.
+	[ "$attempt" = 1 ] || rm -f "$w/pmem" "$w/lsa"
 	watcher=
 	if [ $mce = 1 ]; then
 		mce_watch &
@@ -212,7 +234,8 @@ for attempt in 1 2 3; do
 		kill "$watcher" 2>/dev/null || :
 		wait "$watcher" 2>/dev/null || :
 	fi
-	[ $mce = 1 ] && grep -q 'unrecoverable area of kernel' "$w/console" || break
+	[ $mce = 1 ] && [ "$attempt" != 3 ] &&
+		grep -q 'unrecoverable area of kernel' "$w/console" || break
 	echo "boot.sh: the machine check landed in the kernel, which panicked: again" >&2
 done
 [ -z "$drain" ] || { kill "$drain" 2>/dev/null || :; wait "$drain" 2>/dev/null || :; }

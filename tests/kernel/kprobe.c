@@ -21,6 +21,7 @@
 #include <linux/fs.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ static int usage(void)
 	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
 	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
 	      "       udax-kprobe upoison DEV OFF\n"
-	      "       udax-kprobe uspin DEV TARGET OFF LEN\n", stderr);
+	      "       udax-kprobe uspin DEV TARGET OFF LEN [recover]\n", stderr);
 	return 2;
 }
 
@@ -412,11 +413,15 @@ static void known_print(struct udax_dev *dev)
 			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
 }
 
+/* A SIGBUS that udax's copies did not take: say which, and stop. */
 static void on_sigbus_outside(int sig, siginfo_t *si, void *uc)
 {
-	static const char msg[] = "SIGBUS outside udax's copies\n";
+	const char *m = si->si_code == BUS_MCEERR_AR ? "SIGBUS BUS_MCEERR_AR outside udax's copies\n"
+		      : si->si_code == BUS_MCEERR_AO ? "SIGBUS BUS_MCEERR_AO outside udax's copies\n"
+		      : si->si_code == SI_KERNEL ? "SIGBUS SI_KERNEL (the kernel's kill)\n"
+		      : "SIGBUS, another code\n";
 
-	(void)!write(1, msg, sizeof(msg) - 1);
+	(void)!write(1, m, strlen(m));
 	_exit(3);
 }
 
@@ -426,10 +431,12 @@ static void on_sigbus_outside(int sig, siginfo_t *si, void *uc)
  * which the host (boot.sh --mce) injects a machine check at the page of
  * device byte @target into the guest's CPU.  An emulated device gets
  * latent poison there instead, and one read.  Prints "spinning" when it
- * starts, then "read=<first short result> known=<list>".
+ * starts, then "read=<first short result> known=<list>", and with
+ * "recover", "recover=<result>" of a recovery write of the page where it
+ * stopped.
  */
 static int op_uspin(const char *path, uint64_t target, uint64_t off,
-		    uint64_t len)
+		    uint64_t len, bool recover)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus_outside,
 				.sa_flags = SA_SIGINFO };
@@ -468,6 +475,15 @@ static int op_uspin(const char *path, uint64_t target, uint64_t off,
 	else
 		printf("read=%s %zd", n == (ssize_t)len ? "ok" : "short", n);
 	known_print(dev);
+	if (recover && n >= 0 && n < (ssize_t)len) {
+		/* and recover the page where the read stopped */
+		uint64_t pg = (off + (uint64_t)n) / PAGE * PAGE;
+		ssize_t w;
+
+		memset(buf, 0, PAGE);
+		w = udax_write(dev, buf, PAGE, pg, UDAX_OP_RECOVERY);
+		printf("recover=%s\n", w == PAGE ? "ok" : w < 0 ? errname((int)-w) : "short");
+	}
 out:
 	free(buf);
 	udax_close(dev);
@@ -504,7 +520,8 @@ int main(int argc, char **argv)
 		return op_map(op, path, a);
 	if (argc == 4 && !strcmp(op, "upoison"))
 		return op_upoison(path, a);
-	if (argc == 6 && !strcmp(op, "uspin"))
-		return op_uspin(path, a, b, c);
+	if ((argc == 6 || (argc == 7 && !strcmp(argv[6], "recover"))) &&
+	    !strcmp(op, "uspin"))
+		return op_uspin(path, a, b, c, argc == 7);
 	return usage();
 }

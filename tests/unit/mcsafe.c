@@ -460,8 +460,9 @@ static int child(const char *what)
 		t_ok(udax__mcsafe_init());
 		memset(&si, 0, sizeof(si));
 		si.si_signo = SIGBUS;
-		si.si_code = strcmp(what, "mce-ao-ignored") ? BUS_MCEERR_AR
-							     : BUS_MCEERR_AO;
+		si.si_code = !strcmp(what, "mce-ao-ignored") ? BUS_MCEERR_AO
+			   : !strcmp(what, "mce-kill") ? SI_KERNEL
+			   : BUS_MCEERR_AR;
 		si.si_addr = p;
 		si.si_addr_lsb = 21;
 		syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid),
@@ -599,6 +600,8 @@ int main(int argc, char **argv)
 		pid_t pid;
 
 		expect_death("mce-once", SIGBUS);
+		/* how Linux kills after a machine check it could not recover */
+		expect_death("mce-kill", SIGBUS);
 		pid = fork();
 		t_assert(pid >= 0);
 		if (!pid) {

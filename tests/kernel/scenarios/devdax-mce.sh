@@ -30,7 +30,8 @@ media_errors() {
 }
 mce_log() {
 	dmesg | sed -n 's/.*mce: Uncorrected hardware memory error in \(user-access at [0-9a-f]*\).*/\1/p
-		s/.*Memory failure: .*\(Sending SIGBUS to [^:]*\):.*/\1/p' | sort -u
+		s/.*Memory failure: .*\(Sending SIGBUS to [^:]*\):.*/\1/p
+		s/.*Memory failure: .*\(recovery action for dax page: [A-Za-z]*\).*/\1/p' | sort -u
 }
 
 row mce "machine check at 2M+8K while udax reads 2M-8K..4M-8K: the kernel's log; udax's read, known list"
@@ -45,7 +46,7 @@ case $UDAX_ALIGN in
 esac
 on_real || want="read=short 16384 known=0x202000+0x1000"
 uprobe "$want" uspin $((2 * M + 8192)) $((2 * M - 8192)) $((2 * M))
-kernel "Sending SIGBUS to udax-kprobe, user-access at ${phys:-*}" mce_log
+kernel "Sending SIGBUS to udax-kprobe, recovery action for dax page: Recovered, user-access at ${phys:-*}" mce_log
 
 row after "a new process: the region's list; ndctl's (namespace); udax's (libndctl, sysfs)"
 kernel "8208 8" cat "/sys/bus/nd/devices/$REGION/badblocks"
