@@ -119,11 +119,11 @@ static int fake_dev(void)
 		fk_file("", "/dev/%s", keep[i]);
 		snprintf(d, sizeof(d), "%s/dev/%s", dir, keep[i]);
 		snprintf(real, sizeof(real), "/dev/%s", keep[i]);
-		if (mount(real, d, NULL, MS_BIND, NULL))
+		if (mount(real, d, "none", MS_BIND, NULL))
 			return -1;
 	}
 	snprintf(d, sizeof(d), "%s/dev", dir);
-	return mount(d, "/dev", NULL, MS_BIND | MS_REC, NULL);
+	return mount(d, "/dev", "none", MS_BIND | MS_REC, NULL);
 }
 
 /* Both ways in a mount namespace of our own: 0 agree (and match @want),
@@ -152,8 +152,8 @@ static int child(const char *want)
 		proc_write("/proc/self/gid_map", map);
 	}
 	snprintf(sys, sizeof(sys), "%s/sys", dir);
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount(sys, "/sys", NULL, MS_BIND | MS_REC, NULL) || fake_dev()) {
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+	    mount(sys, "/sys", "none", MS_BIND | MS_REC, NULL) || fake_dev()) {
 		printf("SKIP: cannot mount the tree over /sys: %s\n", strerror(errno));
 		return T_SKIP;
 	}
