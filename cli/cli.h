@@ -30,10 +30,23 @@ enum cli_opt {
 	OPT_MAX_RATE,
 	OPT_STRIDE,
 	OPT_HUMAN,
+	OPT_IMPORT,
+	OPT_IPOS,		/* rescue: ddrescue's -i, -o, -s, -n, -N, -q ... */
+	OPT_OPOS,
+	OPT_DOMAIN,
+	OPT_NO_SCRAPE,
+	OPT_NO_TRIM,
+	OPT_QUIET,
+	OPT_LOG_EVENTS,
+	OPT_LOG_RATES,
+	OPT_PROGRESS,
 	OPT_NR			/* --verbose and --help are always accepted */
 };
 
-#define OPTF(o) (1u << (o))
+#define OPTF(o) (1ULL << (o))
+
+/* cli_args.help: -h prints the options, --help shows the manual page. */
+enum { CLI_HELP_USAGE = 1, CLI_HELP_MAN = 2 };
 
 /* Value of --mode when not given. */
 #define CLI_MODE_DEFAULT (-1)
@@ -41,13 +54,15 @@ enum cli_opt {
 struct cli_args {
 	const char *pos[3];		/* positional arguments */
 	int npos;
-	unsigned int seen;		/* OPTF() of the options given */
+	unsigned long long seen;	/* OPTF() of the options given */
 	uint64_t size, offset, length, cluster, retries, count, stride, max_rate;
+	uint64_t ipos, opos, domain;	/* rescue, in bytes */
 	int mode;			/* UDAX_OP_*, or CLI_MODE_DEFAULT */
-	const char *input, *output;
+	const char *input, *output, *import;
+	const char *log_events, *log_rates, *progress;
 	double map_interval;		/* seconds */
-	bool json, latent, reverse, force;
-	bool help;			/* --help: show the man page */
+	bool json, latent, reverse, force, no_scrape, no_trim, quiet;
+	int help;			/* CLI_HELP_* */
 	int argc;			/* the whole command line, for maps */
 	char **argv;
 };
@@ -57,8 +72,8 @@ struct cli_cmd {
 	const char *alias;		/* or NULL */
 	const char *synopsis;		/* "DEV [--json]" */
 	const char *summary;		/* one line */
-	unsigned int opts;		/* OPTF() mask of accepted options */
-	unsigned int required;		/* OPTF() mask of required options */
+	unsigned long long opts;	/* OPTF() mask of accepted options */
+	unsigned long long required;	/* OPTF() mask of required options */
 	const char *const *pos_names;	/* positional argument names */
 	int min_pos, max_pos;
 	/* Further checks after parsing; EXIT_OK or EXIT_USAGE (no I/O). */
@@ -89,7 +104,10 @@ int cli_parse(int argc, char **argv, const struct cli_cmd **cmd,
 /* The check of inject and clear: a range repeated --count times. */
 int cli_check_pattern(struct cli_args *a);
 
-/* The built-in usage of @cmd (or of udax when NULL) on stdout. */
+/* The built-in usage of @cmd (or of udax when NULL) on stdout, with the
+ * list of its options. */
 void cli_print_usage(const struct cli_cmd *cmd);
+/* The options @cmd accepts, one line each (args.c). */
+void cli_print_options(const struct cli_cmd *cmd);
 
 #endif /* UDAX_CLI_CLI_H */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * udax read DEV --offset O --length L [--mode failfast|recovery] [-o FILE]
+ * udax read DEV [--offset O] [--length L] [--mode failfast|recovery] [-o FILE]
+ *
+ * Without a range, the whole device (as daxio reads it).
  *
  * The default mode is failfast, the library's and the kernel's default: a
  * plain read either gives all the bytes asked for or nothing, so a script
@@ -44,7 +46,10 @@ static int read_run(struct cli_args *a)
 	rc = cli_open(path, CLI_OPEN_READ, &dev);
 	if (rc)
 		return rc;
-	rc = cli_check_range(dev, path, a->offset, len);
+	/* No --length: to the end of the device (daxio's default). */
+	if (!(a->seen & OPTF(OPT_LENGTH)))
+		len = a->offset < udax_size(dev) ? udax_size(dev) - a->offset : 0;
+	rc = cli_check_range(dev, path, a->offset, len ? len : 1);
 	if (rc)
 		goto out;
 	/* Failfast refuses the whole range before a byte is written out. */
@@ -118,10 +123,9 @@ static const char *const dev_pos[] = { "DEV" };
 
 const struct cli_cmd cmd_read = {
 	.name = "read",
-	.synopsis = "DEV --offset OFFSET --length LENGTH [--mode failfast|recovery] [-o FILE]",
-	.summary = "copy a range of the device to stdout or FILE (default mode: failfast)",
+	.synopsis = "DEV [--offset OFFSET] [--length LENGTH] [--mode failfast|recovery] [-o FILE]",
+	.summary = "copy the device, or a range of it, to stdout or FILE (default mode: failfast)",
 	.opts = OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH) | OPTF(OPT_MODE) | OPTF(OPT_OUTPUT),
-	.required = OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH),
 	.pos_names = dev_pos,
 	.min_pos = 1,
 	.max_pos = 1,

@@ -47,8 +47,8 @@ void cli_print_usage(const struct cli_cmd *cmd)
 		       cmd->summary);
 		if (cmd->alias)
 			printf("Alias: udax %s.\n", cmd->alias);
-		printf("Every command takes -v/--verbose and -h/--help.\n"
-		       "See udax-%s(1).\n", cmd->name);
+		cli_print_options(cmd);
+		printf("\nSee udax-%s(1): udax %s --help.\n", cmd->name, cmd->name);
 		return;
 	}
 	printf("usage: udax [--verbose] COMMAND [ARGS]\n\nCommands:\n");

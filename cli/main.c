@@ -17,6 +17,10 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	cli_log_init();
+	if (a.help == CLI_HELP_USAGE) {
+		cli_print_usage(cmd == &cmd_help ? NULL : cmd);
+		return EXIT_OK;
+	}
 	if (a.help)
 		return cli_show_help(cmd);
 	rc = cmd->run(&a);

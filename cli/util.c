@@ -126,6 +126,55 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int parse_ddrescue_size(const char *s, uint64_t *out)
+{
+	static const char prefix[] = "kMGTPE";
+	unsigned int base = 10;
+	uint64_t v = 0, mul = 1;
+	const char *p = s, *at;
+	bool over = false;
+	int d;
+
+	if (!s)
+		return -EINVAL;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0' && p[1] >= '0' && p[1] <= '7') {
+		base = 8;
+		p++;
+	}
+	if ((d = digit_value((unsigned char)*p)) < 0 || d >= (int)base)
+		return -EINVAL;
+	for (; (d = digit_value((unsigned char)*p)) >= 0 && d < (int)base; p++) {
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			over = true;
+		v = v * base + (uint64_t)d;
+	}
+	if (*p == 's') {			/* sectors */
+		mul = UDAX_SECTOR_SIZE;
+		p++;
+	} else if (*p && (at = strchr(prefix, *p == 'K' ? 'k' : *p))) {
+		bool bin = p[1] == 'i';
+		int n = (int)(at - prefix) + 1;
+
+		for (int i = 0; i < n; i++) {
+			if (mul > UINT64_MAX / (bin ? 1024 : 1000))
+				return -ERANGE;
+			mul *= bin ? 1024 : 1000;
+		}
+		p += bin ? 2 : 1;
+	}
+	if (*p == 'B')
+		p++;
+	if (*p)
+		return -EINVAL;
+	if (over || v > UINT64_MAX / mul)
+		return -ERANGE;
+	*out = v * mul;
+	return 0;
+}
+
 int parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -229,6 +278,42 @@ ssize_t read_full(int fd, void *buf, size_t len)
 
 /* The library's last error line, for messages that need its detail. */
 static char last_lib_err[512];
+
+int read_all(int fd, char **out, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
 
 int cli_open(const char *path, unsigned int flags, struct udax_dev **dev)
 {

@@ -43,6 +43,14 @@ void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Return: 0, -EINVAL (not a number), -ERANGE (does not fit in 64 bits).
  */
 int parse_size(const char *s, uint64_t *out);
+/*
+ * A number as GNU ddrescue reads one (the options that are ddrescue's):
+ * decimal, 0x hex or 0 octal, then an optional multiplier — s (512-byte
+ * sectors), k M G T P E (powers of 1000), Ki Mi Gi Ti Pi Ei (powers of
+ * 1024) — and an optional B.  10M is 10,000,000; 10Mi is 10,485,760.
+ * Return: 0, -EINVAL, -ERANGE.
+ */
+int parse_ddrescue_size(const char *s, uint64_t *out);
 /* A non-negative decimal integer no larger than @max. */
 int parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* "12.0 MiB" (or "512 B"); @buf holds at least 32 bytes. */
@@ -56,6 +64,8 @@ int write_full(int fd, const void *buf, size_t len);
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 /* Reads until @len bytes or end of file; returns the count or -errno. */
 ssize_t read_full(int fd, void *buf, size_t len);
+/* The whole of @fd to its end, malloc'd into *@out: 0 or -errno. */
+int read_all(int fd, char **out, size_t *len);
 
 /* cli_open() flags of a command that only reads: read-write where the
  * user may (poison the command finds is then recorded), else read-only. */

@@ -116,14 +116,16 @@ void udax__consumed_add(struct udax_dev *dev, uint64_t s, uint64_t n)
 	pthread_mutex_unlock(&dev->publish_lock);
 }
 
-void udax__consumed_clear(struct udax_dev *dev, uint64_t s, uint64_t n)
+void udax__poison_cleared(struct udax_dev *dev, uint64_t off, uint64_t len)
 {
-	/* Under publish_lock, so that a publication in flight, which merges
-	 * consumed into its list, cannot bring the range back. */
+	uint64_t s = off / UDAX_SECTOR_SIZE, n = len / UDAX_SECTOR_SIZE;
+
+	/* Both tables, under publish_lock: a publication in flight must not
+	 * merge the consumed entry back, and the known list is current at
+	 * once even where the device's own list is reloaded later. */
 	pthread_mutex_lock(&dev->publish_lock);
-	if (udax__bb_clear(dev->consumed, s, n) || udax__bb_clear(dev->bb, s, n))
-		udax__err("sector %llu: out of memory forgetting its poison",
-			  (unsigned long long)s);
+	udax__bb_clear(dev->consumed, s, n);
+	udax__bb_clear(dev->bb, s, n);
 	pthread_mutex_unlock(&dev->publish_lock);
 }
 
@@ -232,16 +234,21 @@ static int dev_open(const struct udax_backend *b, int fd, const char *path,
 	int rc;
 
 	rc = dev_alloc(flags, &dev);
-	if (rc)
+	if (rc) {
+		close(fd);
 		return rc;
+	}
 	rc = b->open(dev, fd, path);
-	if (rc)
-		goto err_free;	/* backends take the fd only on success */
+	if (rc) {
+		close(fd);	/* backends take the fd only on success */
+		goto err_free;
+	}
 	if (!ops_complete(dev->ops) || !dev->size ||
 	    dev->size % UDAX_PAGE_SIZE) {
 		udax__err("%s: backend %s: incomplete ops or bad size", path,
 			  b->name);
-		dev->ops->close(dev);
+		if (dev->ops && dev->ops->close)
+			dev->ops->close(dev);
 		rc = -EINVAL;
 		goto err_free;
 	}
@@ -302,14 +309,16 @@ int udax_open(const char *path, unsigned int flags, struct udax_dev **out)
 		if (rc)
 			break;
 	}
+	/* dev_open() owns the fd: after a backend took it, a failure closes
+	 * it through ->close, and closing the number again here could close
+	 * another thread's file. */
 	if (rc > 0)
-		rc = dev_open(backends[i], fd, path, flags, out);
-	else if (!rc) {
+		return dev_open(backends[i], fd, path, flags, out);
+	if (!rc) {
 		udax__err("%s: not a device udax knows", path);
 		rc = -EOPNOTSUPP;
 	}
-	if (rc)
-		close(fd);
+	close(fd);
 	return rc;
 }
 
@@ -327,10 +336,7 @@ int udax__open_backend(const struct udax_backend *b, const char *path,
 	rc = open_fd(path, flags, &fd, &st);
 	if (rc)
 		return rc;
-	rc = dev_open(b, fd, path, flags, out);
-	if (rc)
-		close(fd);
-	return rc;
+	return dev_open(b, fd, path, flags, out);
 }
 
 void udax_close(struct udax_dev *dev)
@@ -349,6 +355,11 @@ uint64_t udax_size(const struct udax_dev *dev)
 const char *udax_backend(const struct udax_dev *dev)
 {
 	return dev ? dev->ops->name : NULL;
+}
+
+const char *udax_state_path(const struct udax_dev *dev)
+{
+	return dev && dev->ops->state_path ? dev->ops->state_path(dev) : NULL;
 }
 
 int udax_alive(const struct udax_dev *dev)
@@ -478,7 +489,11 @@ int udax_zero_page_range(struct udax_dev *dev, uint64_t pgoff, size_t nr_pages)
 	rc = dev_writable(dev);
 	if (rc)
 		return rc;
-	return dev->ops->zero_page_range(dev, pgoff, nr_pages);
+	rc = dev->ops->zero_page_range(dev, pgoff, nr_pages);
+	if (!rc)
+		udax__poison_cleared(dev, pgoff * UDAX_PAGE_SIZE,
+				     nr_pages * UDAX_PAGE_SIZE);
+	return rc;
 }
 
 int udax_sync(struct udax_dev *dev)
@@ -555,8 +570,8 @@ long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len)
 		return rc;
 	if (!p->add_known)
 		return -EOPNOTSUPP;
-	rc = udax__bb_parse(text, len, dev->nr_pages * UDAX_SECTORS_PER_PAGE,
-			    &add, &nr);
+	rc = udax__bb_parse(text ? text : "", len,
+			    dev->nr_pages * UDAX_SECTORS_PER_PAGE, &add, &nr);
 	if (rc || !nr)
 		return rc;
 	rc = p->add_known(dev, add, nr);
@@ -762,6 +777,9 @@ int64_t udax_clear(struct udax_dev *dev, const struct udax_range *r, size_t n,
 	else
 		for (i = 0; i < np && !rc; i++)
 			rc = dev->ops->zero_page_range(dev, pages[i].off, pages[i].len);
+	for (i = 0; i < np && !rc; i++)
+		udax__poison_cleared(dev, pages[i].off * UDAX_PAGE_SIZE,
+				     pages[i].len * UDAX_PAGE_SIZE);
 out:
 	free(known);
 	free(media);

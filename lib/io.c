@@ -271,6 +271,7 @@ static size_t span_write(struct udax_dev *dev, const char *buf, uint64_t off,
 			*err = (int)w;
 			break;
 		}
+		udax__poison_cleared(dev, pos, UDAX_PAGE_SIZE);
 		pos += UDAX_PAGE_SIZE;
 	}
 	return (size_t)(pos - off);
@@ -376,15 +377,21 @@ size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 			size_t got = 0;
 
 			while (got < UDAX_PAGE_SIZE && peek.nr_segs) {
-				size_t m;
+				size_t m, d;
 				char *s = iter_seg(&peek, UDAX_PAGE_SIZE - got, &m);
+				struct udax_fault f;
 
-				memcpy(page + got, s, m);
-				got += m;
+				/* The caller's memory: it may fault. */
+				d = udax__mc_copy(page + got, s, m, false, &f);
+				got += d;
+				if (d < m)
+					break;
 				udax__iter_advance(&peek, m);
 			}
+			if (!got)
+				break;
 			seg = page;
-			n = UDAX_PAGE_SIZE;
+			n = got;
 		}
 		c = span_write(dev, seg, off + done, n, mode, &err);
 		udax__iter_advance(it, c);

@@ -8,6 +8,10 @@ void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
 	size_t total = 0;
 	unsigned long i;
 
+	if (!it)
+		return;
+	if (!iov)
+		nr_segs = 0;	/* an empty iterator: the copies move nothing */
 	for (i = 0; i < nr_segs && total < count; i++)
 		total += iov[i].iov_len < count - total ? iov[i].iov_len
 							: count - total;

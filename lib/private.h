@@ -196,6 +196,8 @@ struct udax_ops {
 	 * NULL: the generic layer keeps it for the life of the handle. */
 	void (*memory_failure)(struct udax_dev *dev, uint64_t off,
 			       uint64_t len);
+	/* optional: the file holding the poison state (udax_state_path()) */
+	const char *(*state_path)(const struct udax_dev *dev);
 	/* optional persist hint: make writes to [off, off + len) durable
 	 * (msync where stores alone are not).  NULL: stores are enough. */
 	int (*persist)(struct udax_dev *dev, uint64_t off, uint64_t len);
@@ -286,9 +288,9 @@ void udax__memory_failure(struct udax_dev *dev, uint64_t off, uint64_t len);
 /* Sectors [s, s + n) were found bad: into dev->consumed and dev->bb at
  * once, without waiting for anyone but a publication in flight. */
 void udax__consumed_add(struct udax_dev *dev, uint64_t s, uint64_t n);
-/* Sectors [s, s + n) were recovered (the backend cleared them through the
- * kernel and wrote them): out of dev->consumed and dev->bb. */
-void udax__consumed_clear(struct udax_dev *dev, uint64_t s, uint64_t n);
+/* Bytes [off, off + len) were written by a recovery write or a zeroing
+ * that cleared their poison: what udax found there is gone. */
+void udax__poison_cleared(struct udax_dev *dev, uint64_t off, uint64_t len);
 /* First page in [pgoff, pgoff + n) holding a known-bad sector, or
  * UINT64_MAX.  Lock-free. */
 uint64_t udax__first_bad_page(const struct udax_dev *dev, uint64_t pgoff,

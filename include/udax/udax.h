@@ -30,7 +30,11 @@
  *   -ENOMEM     out of memory
  *   -EUCLEAN    a corrupt emulated image or poison state file
  *   -EBADF      a write through a device opened UDAX_OPEN_RDONLY
- *   -EFAULT     the caller's buffer faulted (never reported as poison)
+ *   -EFAULT     the caller's buffer faulted (never reported as poison):
+ *               caught when it raises SIGBUS (a mapping of a truncated
+ *               file); an unmapped buffer (SIGSEGV) is a program error
+ *               that crashes as in memcpy, unless an emulated device,
+ *               which takes SIGSEGV, is open
  *   -ENOSPC     the file system could not back a page of the device
  * plus the errno of a failed system call where a function says so.  A short
  * count is data, not an error: poison starts at offset + count.
@@ -103,7 +107,8 @@ struct udax_iter {
  * @count: bytes the iterator may move, at most the sum of the segments'
  *	lengths (it is clamped to that sum).
  *
- * The iterator keeps pointers into @iov; @iov must outlive it.
+ * The iterator keeps pointers into @iov; @iov must outlive it.  A NULL
+ * @it is ignored; a NULL @iov makes an empty iterator.
  */
 void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
 		    unsigned long nr_segs, size_t count);
@@ -153,6 +158,16 @@ uint64_t udax_size(const struct udax_dev *dev);
 
 /** udax_backend() - the backend's name, e.g. "emulated". */
 const char *udax_backend(const struct udax_dev *dev);
+
+/**
+ * udax_state_path() - the file that holds the device's poison state, or
+ * NULL when there is none (real devices: the kernel keeps it)
+ *
+ * An emulated image's "IMG.poison".  Tools that write files next to a
+ * device use it to refuse overwriting it: losing it forgets known poison.
+ * The string lives as long as @dev.
+ */
+const char *udax_state_path(const struct udax_dev *dev);
 
 /** udax_alive() - 1 until udax_kill(), then 0. */
 int udax_alive(const struct udax_dev *dev);

@@ -601,8 +601,8 @@ static ssize_t devdax_recovery_write(struct udax_dev *dev, uint64_t off,
 			  (unsigned long long)(off + c));
 		return -EIO;
 	}
-	udax__consumed_clear(dev, off / UDAX_SECTOR_SIZE, len / UDAX_SECTOR_SIZE);
-	/* The region's list has changed: reload at the next call. */
+	/* The generic layer forgets what udax found there; the region's list
+	 * has changed too: reload it at the next call. */
 	__atomic_store_n(&dev->known_gen,
 			 ~__atomic_load_n(dev->known_src, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELEASE);

@@ -63,6 +63,8 @@ struct emul_map {
 
 struct emul_table {
 	size_t cap;
+	struct emul_table *older;	/* kept for late handlers (and so that
+					 * leak checkers see it is kept) */
 	_Atomic(struct emul_map *) slot[];
 };
 
@@ -131,6 +133,7 @@ int udax__emul_map_register(void *base, size_t len, int prot,
 			return -ENOMEM;
 		}
 		nt->cap = cap;
+		nt->older = t;
 		for (j = 0; t && j < t->cap; j++)
 			atomic_store_explicit(&nt->slot[j],
 				atomic_load_explicit(&t->slot[j], memory_order_relaxed),

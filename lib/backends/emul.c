@@ -1156,6 +1156,11 @@ static int emul_persist(struct udax_dev *dev, uint64_t off, uint64_t len)
 	return 0;
 }
 
+static const char *emul_state_path(const struct udax_dev *dev)
+{
+	return ((const struct emul *)dev->priv)->state_path;
+}
+
 static void *emul_direct_access(struct udax_dev *dev, uint64_t pgoff,
 				uint64_t *pfn)
 {
@@ -1203,6 +1208,7 @@ static const struct udax_ops emul_ops = {
 	.fault = emul_fault,
 	.memory_failure = emul_memory_failure,
 	.persist = emul_persist,
+	.state_path = emul_state_path,
 	.poison = &emul_poison_ops,
 };
 

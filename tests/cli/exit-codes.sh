@@ -27,7 +27,9 @@ expect_err 1 "input ended after 4096 of 8192 bytes" \
 
 # 2: usage errors (more in usage.sh)
 expect_err 2 "missing command" udax
-expect_err 2 "--length: required" udax read "$I" --offset 0
+# no range: the whole device (here it holds known poison: failfast refuses)
+expect_err 1 "known poison at offset 1048576: refused" udax read "$I"
+expect_err 2 "past the end of the device" udax read "$I" --offset 64M
 
 # 3: finished, but some data could not be read
 expect_err 3 "poison at offset 1048576: wrote the 1048576 readable bytes" \

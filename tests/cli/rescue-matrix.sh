@@ -92,14 +92,19 @@ echo "== OUT longer than the device is not truncated"
 head -c 1M /dev/urandom >>"$T/out2"
 cp "$T/out2" "$T/out2.before"
 rm "$T/map2"
-run 3 "$T/img2" "$T/out2" "$T/map2" --cluster-size 1M
+run 3 "$T/img2" "$T/out2" "$T/map2" --cluster-size 2048
 cmp "$T/out2" "$T/out2.before"
 
 echo "== progress on a terminal only"
 prepare "$I" 4M
 rm -f "$T/out" "$T/map"
 script -qec "'$UDAX' rescue '$I' '$T/out' '$T/map'" /dev/null >"$T/tty" </dev/null
-grep -q 'rescued 4.0 MiB of 4.0 MiB, 0 bad areas' "$T/tty" || fail "no progress on a tty: $(cat -v "$T/tty")"
+# ddrescue's block: positions, what is left per status, the pass
+for k in 'ipos:' 'opos:' 'non-tried:' 'non-trimmed:' 'non-scraped:' 'bad-sector:' \
+	'pct rescued: +100.00%' 'current rate:' 'Finished'; do
+	grep -Eq -- "$k" "$T/tty" || fail "progress block has no '$k': $(cat -v "$T/tty")"
+done
+grep -q 'rescued 4194304 of 4194304 bytes (100.00%' "$T/tty" || fail "summary: $(cat -v "$T/tty")"
 rm -f "$T/out" "$T/map"
 quiet udax rescue "$I" "$T/out" "$T/map" >/dev/null
 echo "rescue-matrix: ok"

@@ -11,8 +11,11 @@ set(UDAX_CLI_TESTS
   rescue-matrix
   rescue-map
   rescue-resume
+  rescue-ddrescue
   help
   install
+  completion
+  safety
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
@@ -25,7 +28,7 @@ set_tests_properties(cli/rescue-resume PROPERTIES RUN_SERIAL ON)
 
 # Fuzz targets of the CLI's parsers, linked with the real CLI objects
 # (everything but main.c).  tests/fuzz/replay.c feeds them their corpus.
-foreach(t cli-size cli-mapfile cli-args)
+foreach(t cli-size cli-mapfile cli-args cli-import)
   add_executable(fuzz-replay-${t} fuzz/replay.c fuzz/${t}.c)
   target_link_libraries(fuzz-replay-${t} PRIVATE udax_cli_obj)
   add_test(NAME fuzz/${t}

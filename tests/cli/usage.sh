@@ -70,7 +70,7 @@ u "overflows" udax clear "$I" --offset 0xFFFFFFFFFFFFF000 --length 8K
 # read, write
 u "--mode: 'bogus' is not failfast or recovery" udax read "$I" --offset 0 --length 4K --mode bogus
 u "--length: must not be 0" udax read "$I" --offset 0 --length 0
-u "--length: required" udax read "$I" --offset 0 -o "$T/out"
+u "past the end of the device" udax read "$I" --offset 1M -o "$T/out"
 u "past the end of the device" udax read "$I" --offset 1M --length 1 -o "$T/out"
 u "-o: missing argument" udax read "$I" --offset 0 --length 4K -o
 u "--output: invalid file name" udax read "$I" --offset 0 --length 4K --output=
@@ -84,7 +84,7 @@ u "past the end of the device" udax write "$I" --offset 0 -i "$T/big"
 u "MAPFILE: missing argument" udax rescue "$I" "$T/out"
 u "--retries: invalid count '-1'" udax rescue "$I" "$T/out" "$T/map" --retries -1
 u "--retries: '10000000' is too large" udax rescue "$I" "$T/out" "$T/map" --retries 10000000
-u "--cluster-size: must be a multiple" udax rescue "$I" "$T/out" "$T/map" --cluster-size 1000
+u "--cluster-size: must be a multiple of 8 sectors" udax rescue "$I" "$T/out" "$T/map" --cluster-size 1001
 u "--max-rate: must be at least" udax rescue "$I" "$T/out" "$T/map" --max-rate 0
 u "--map-interval: invalid number" udax rescue "$I" "$T/out" "$T/map" --map-interval -1
 u "--map-interval: invalid number" udax rescue "$I" "$T/out" "$T/map" --map-interval nan
