@@ -496,7 +496,7 @@ static int devdax_load_known(struct udax_dev *dev)
 		return rc;
 	if (p->region[0])
 		rc = region_known(p, dev->size, bb);
-	if (!rc && p->ncxl_bad) {
+	if (!rc && p->cxl) {
 		size_t i;
 
 		pthread_mutex_lock(&p->cxl_lock);

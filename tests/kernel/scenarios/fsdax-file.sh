@@ -76,7 +76,7 @@ kernel "short 4096" "$KPROBE" write "$DEV" 16384 8192
 # consumed it through its own mapping (file page 10: page 9 is the
 # kernel's), must know the page.
 row hwpoison "MADV_HWPOISON file page 9 (udax: 10), load it"
-kernel "SIGBUS BUS_MCEERR_AR lsb=12 at=0x9000" "$KPROBE" hwpoison "$DEV" 36864
+kernel "SIGBUS BUS_MCEERR_AR lsb=12 at=0x9000 (in madvise)" "$KPROBE" hwpoison "$DEV" 36864
 uprobe "pread=EIO known=0x5000+0x1000,0xa000+0x1000" upoison 40960
 
 row after "after it: read file page 9, the pmem list"
