@@ -292,8 +292,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		SIGBUS, &bus);
 }
 
-static void consume(const char *path, int lsb, int sticky, const char *want,
-		    ssize_t want_read)
+static void consume(const char *path, int lsb, int sticky, uint64_t from,
+		    const char *want, ssize_t want_read)
 {
 	static char buf[4 * 1024 * 1024];
 	struct udax_dev *dev;
@@ -307,9 +307,7 @@ static void consume(const char *path, int lsb, int sticky, const char *want,
 	trap_sticky = sticky;
 	trap_hits = 0;
 	t_ok(mprotect(trap_page, 4096, PROT_NONE));
-	/* A read from 2 MiB + 4 KiB: inside the unit, after its start. */
-	t_eq(udax_read(dev, buf, 2 * MIB, 2 * MIB + 4096, UDAX_OP_RECOVERY),
-	     want_read);
+	t_eq(udax_read(dev, buf, 2 * MIB, from, UDAX_OP_RECOVERY), want_read);
 	t_assert(trap_hits >= 1);
 	if (strcmp(list_text(dev), want))
 		t_fail("lsb %d %s: known list [%s], want [%s]", lsb,
@@ -341,14 +339,19 @@ static void test_consumed(void)
 	t_ok(sigaction(SIGSEGV, &sa, NULL));
 	layout_a("");
 	path = device_file(266338304);
-	/* Real media: the page faults again, and only it is known. */
-	consume(path, 21, 1, "4112 8\n", 4096);
-	/* MADV_HWPOISON: nothing faults again, the whole unit is known and
-	 * the copy stops where it did, at the read's start. */
-	consume(path, 21, 0, "4096 4096\n", -EIO);
+	/* Reads from 2 MiB + 4 KiB (inside the unit, after its start) and
+	 * from 2 MiB - 8 KiB (before it).  Real media: the page faults
+	 * again, and only it is known. */
+	consume(path, 21, 1, 2 * MIB + 4096, "4112 8\n", 4096);
+	consume(path, 21, 1, 2 * MIB - 8192, "4112 8\n", 16384);
+	/* A simulated error: nothing faults again, the whole unit is known
+	 * and the copy stops where it did, at the unit's start or, inside
+	 * it, at the read's start. */
+	consume(path, 21, 0, 2 * MIB + 4096, "4096 4096\n", -EIO);
+	consume(path, 21, 0, 2 * MIB - 8192, "4096 4096\n", 8192);
 	/* A 4 KiB device: the page. */
 	fk_file("4096\n", DAX_DIR "/align");
-	consume(path, 12, 0, "4112 8\n", 4096);
+	consume(path, 12, 0, 2 * MIB - 8192, "4112 8\n", 16384);
 	signal(SIGSEGV, SIG_DFL);
 	unlink(path);
 }
