@@ -30,6 +30,7 @@ on_real() { [ "${UDAX_GUEST:-0}" = 1 ]; }
 on_emul() { ! on_real; }
 nvdimm() { [ "$UDAX_BACKEND" = nvdimm ]; }
 nfit() { [ "$UDAX_BACKEND" = nfit ]; }
+cxl() { [ "$UDAX_BACKEND" = cxl ]; }
 
 die() { echo "scenario: $*" >&2; exit 3; }
 record() { printf '%s\n' "$*" >>"$RESULTS"; }
