@@ -23,6 +23,7 @@ static const struct udax_backend *const backends[] = {
 	&udax__emul_backend,
 	&udax__fsdax_backend,
 	&udax__pmem_backend,
+	&udax__devdax_backend,
 };
 
 unsigned long udax_kaddr_mode(const void *kaddr)

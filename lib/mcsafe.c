@@ -120,7 +120,66 @@ void udax__mcsafe_sigbus_action(struct sigaction *eff)
 	       mc_old_bus : cur;
 }
 
+/*
+ * The memory a fault names: its page, or for consumed poison in a huge
+ * mapping (si_addr_lsb > 12, si_addr rounded down) the whole huge page.
+ */
+static inline uintptr_t fault_span(uintptr_t a, int lsb, uintptr_t *start)
+{
+	uintptr_t span = lsb > UDAX_PAGE_SHIFT && lsb < 64 ? (uintptr_t)1 << lsb
+							   : 0;
+
+	*start = span ? a & ~(span - 1) : a & PAGE_MASK;
+	return span;
+}
+
+/*
+ * Where a fault at @a leaves a copy of @len bytes at @base: the offset of the
+ * faulting page, 0 if that page starts below @base; -1 if @a is outside.  A
+ * huge page counts as the copy's when it overlaps the copy at all.
+ */
+static inline intptr_t fault_cut(uintptr_t a, int lsb, uintptr_t base,
+				 size_t len)
+{
+	uintptr_t page, span = fault_span(a, lsb, &page);
+
+	if (span ? page - base >= len && base - page >= span : a - base >= len)
+		return -1;
+	return page > base ? (intptr_t)(page - base) : 0;
+}
+
+/*
+ * A memory-failure report of memory this copy does not touch is not the
+ * copy's business: an asynchronous one (BUS_MCEERR_AO: poison found, not
+ * consumed), or an "action required" one that was not this copy's load
+ * (an injected machine check names whatever address it was given).
+ */
+static bool guard_concerns(const struct mc_guard *g, const siginfo_t *si)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	if (si->si_signo != SIGBUS || (si->si_code != BUS_MCEERR_AO &&
+				       si->si_code != BUS_MCEERR_AR))
+		return true;
+	return (g->src && fault_cut(a, si->si_addr_lsb, g->src, g->len) >= 0) ||
+	       fault_cut(a, si->si_addr_lsb, g->dst, g->len) >= 0;
+}
+
 /* ---- the handler --------------------------------------------------------- */
+
+/*
+ * Did an instruction raise it (and raise it again when run again)?  A
+ * SIGBUS with another code was sent: SI_KERNEL is how Linux kills a
+ * process after a machine check it could not recover.  A SIGSEGV with
+ * SI_KERNEL is a general protection fault (a non-canonical address: the
+ * mode tag), a fault like the others.
+ */
+static bool mc_is_fault(int sig, int code)
+{
+	if (sig == SIGBUS)
+		return code >= BUS_ADRALN && code <= BUS_MCEERR_AO;
+	return code > 0;
+}
 
 /*
  * Not ours: behave as if @old had been the handler.  The kernel would have
@@ -132,17 +191,35 @@ static void mc_chain(int sig, siginfo_t *si, void *uc)
 	sigset_t mask, saved;
 
 	if (!(old->sa_flags & SA_SIGINFO)) {
-		if (old->sa_handler == SIG_IGN && si->si_code <= 0)
+		bool fault = mc_is_fault(sig, si->si_code);
+		bool mce = sig == SIGBUS && (si->si_code == BUS_MCEERR_AR ||
+					     si->si_code == BUS_MCEERR_AO);
+
+		/* Ignored: a sent signal, or a report of poison elsewhere
+		 * (AO is sent, not forced, and the kernel drops it). */
+		if (old->sa_handler == SIG_IGN &&
+		    (si->si_code <= 0 || si->si_code == BUS_MCEERR_AO))
 			return;
 		if (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN) {
 			/*
 			 * A hardware fault re-executes and takes the default
 			 * action (the kernel forces SIG_DFL on an ignored
 			 * fault too); a sent signal must be raised again.
+			 * Memory-failure reports need not recur: the one a
+			 * MADV_HWPOISON caller gets, an injected machine
+			 * check's, an AO, the SI_KERNEL SIGBUS of a machine
+			 * check Linux could not recover.  They are queued
+			 * again as they came, unblocked, so that the default
+			 * action takes the process as the kernel's would.
 			 */
 			sig_set_default(sig);
-			if (si->si_code <= 0)
+			if (si->si_code <= 0) {
 				raise(sig);
+			} else if (mce || !fault) {
+				sigdelset(&((ucontext_t *)uc)->uc_sigmask, sig);
+				syscall(SYS_rt_tgsigqueueinfo, getpid(),
+					(pid_t)syscall(SYS_gettid), sig, si);
+			}
 			return;
 		}
 	}
@@ -175,8 +252,8 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 	struct mc_guard *g = mc_cur;
 	int saved_errno = errno;
 
-	/* si_code <= 0: sent by someone (kill, sigqueue), not a fault */
-	if (g && si->si_code > 0) {
+	/* not a fault: sent by someone (kill, sigqueue, the kernel) */
+	if (g && mc_is_fault(sig, si->si_code) && guard_concerns(g, si)) {
 		if (guard_live(g, uc)) {
 			mc_cur = g->prev;
 			g->addr = si->si_addr;
@@ -256,19 +333,6 @@ int udax__mcsafe_init_segv(bool (*hook)(int sig, void *si, void *uc))
 
 /* ---- guarded copies ------------------------------------------------------ */
 
-/*
- * Where a fault at @a leaves a copy of @len bytes at @base: the offset of the
- * faulting page, 0 if that page starts below @base; -1 if @a is outside.
- */
-static inline intptr_t fault_cut(uintptr_t a, uintptr_t base, size_t len)
-{
-	uintptr_t page = a & PAGE_MASK;
-
-	if (a - base >= len)
-		return -1;
-	return page > base ? (intptr_t)(page - base) : 0;
-}
-
 static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 		     bool zero, struct udax_fault *f)
 {
@@ -317,11 +381,11 @@ static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 			bool in_src = false;
 
 			if (!zero) {
-				cut = fault_cut(a, vg->src, vg->len);
+				cut = fault_cut(a, vg->lsb, vg->src, vg->len);
 				in_src = cut >= 0;
 			}
 			if (cut < 0)
-				cut = fault_cut(a, vg->dst, vg->len);
+				cut = fault_cut(a, vg->lsb, vg->dst, vg->len);
 			/*
 			 * Every fault lowers c, so the last one recorded is
 			 * the lowest: the one at the page where we stop.

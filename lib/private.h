@@ -141,8 +141,8 @@ int udax__watch_add(void *base, size_t len, int *wake,
 		    struct udax_watch **out);
 /* Stop watching; waits for handlers still reading it. */
 void udax__watch_del(struct udax_watch *w);
-/* Up to @max pages (from base) marked since the last drain. */
-size_t udax__watch_drain(struct udax_watch *w, uint64_t *pages, size_t max);
+/* What was marked since the last call, into @dev's known list (consumed). */
+void udax__watch_record(struct udax_dev *dev, struct udax_watch *w);
 /* mcsafe.c's handler, for every SIGBUS it sees: signal-safe. */
 void udax__watch_sigbus(const void *siginfo);
 
@@ -254,6 +254,7 @@ struct udax_backend {
 extern const struct udax_backend udax__emul_backend;
 extern const struct udax_backend udax__fsdax_backend;	/* backends/fsdax.c */
 extern const struct udax_backend udax__pmem_backend;	/* backends/pmem.c */
+extern const struct udax_backend udax__devdax_backend;	/* backends/devdax.c */
 
 /* udax_create(): a new emulated image (backends/emul.c). */
 int udax__emul_create(const char *path, uint64_t size);

@@ -21,7 +21,7 @@
  * anonymous memory, resident only where set.
  *
  * A huge-page report (si_addr_lsb 21: si_addr rounded down) names a region,
- * not a page: it is kept apart and udax__watch_drain() finds the page by
+ * not a page: it is kept apart and udax__watch_record() finds the page by
  * reading each page of the region with a guarded copy.
  */
 #include <errno.h>
@@ -163,42 +163,44 @@ static uint64_t refine(struct udax_watch *w, uint64_t pg, int lsb)
 	return UINT64_MAX;
 }
 
-size_t udax__watch_drain(struct udax_watch *w, uint64_t *pages, size_t max)
+/*
+ * Record in @dev's known list what was marked since the last call: each
+ * page; for a huge-page report, the page of it that faults now, or, when
+ * none does (the poison was consumed and nothing raises it again), the
+ * whole unit: poison reported is never dropped, as io.c's huge_fault().
+ */
+void udax__watch_record(struct udax_dev *dev, struct udax_watch *w)
 {
-	size_t n = 0, i;
+	const uint64_t huge = (1ULL << 21) / UDAX_PAGE_SIZE;
+	size_t i;
 
 	if (!w)
-		return 0;
-	for (i = 0; i < w->nwords && n < max; i++) {
-		uint64_t b;
+		return;
+	__atomic_store_n(&dev->wake, 0, __ATOMIC_RELAXED);
+	for (i = 0; i < w->nwords; i++) {
+		uint64_t b, pg, at, n;
 
-		if (atomic_load_explicit(&w->huge[i], memory_order_relaxed)) {
-			b = atomic_exchange(&w->huge[i], 0);
-			while (b && n < max) {
-				uint64_t pg = i * 64 + (uint64_t)__builtin_ctzll(b);
-				uint64_t at = refine(w, pg, 21);
-
-				b &= b - 1;
-				if (at != UINT64_MAX)
-					pages[n++] = at;
-				else
-					udax__err("poison reported for the 2 MiB at page %llu: no page of it faults now; not recorded",
-						  (unsigned long long)pg);
+		if (atomic_load_explicit(&w->huge[i], memory_order_relaxed))
+			for (b = atomic_exchange(&w->huge[i], 0); b; b &= b - 1) {
+				pg = i * 64 + (uint64_t)__builtin_ctzll(b);
+				at = refine(w, pg, 21);
+				n = 1;
+				if (at == UINT64_MAX) {
+					udax__dbg("poison reported for the 2 MiB at %#llx: no page of it faults now; the whole unit recorded",
+						  (unsigned long long)(pg * UDAX_PAGE_SIZE));
+					at = pg;
+					n = huge;
+				}
+				udax__memory_failure(dev, at * UDAX_PAGE_SIZE,
+						     n * UDAX_PAGE_SIZE);
 			}
-			if (b)
-				atomic_fetch_or(&w->huge[i], b);
-		}
-		if (n < max &&
-		    atomic_load_explicit(&w->pages[i], memory_order_relaxed)) {
-			b = atomic_exchange(&w->pages[i], 0);
-			while (b && n < max) {
-				pages[n++] = i * 64 + (uint64_t)__builtin_ctzll(b);
-				b &= b - 1;
+		if (atomic_load_explicit(&w->pages[i], memory_order_relaxed))
+			for (b = atomic_exchange(&w->pages[i], 0); b; b &= b - 1) {
+				pg = i * 64 + (uint64_t)__builtin_ctzll(b);
+				udax__dbg("poison consumed outside udax's copies at %#llx",
+					  (unsigned long long)(pg * UDAX_PAGE_SIZE));
+				udax__memory_failure(dev, pg * UDAX_PAGE_SIZE,
+						     UDAX_PAGE_SIZE);
 			}
-			/* Put back what did not fit, for the next drain. */
-			if (b)
-				atomic_fetch_or(&w->pages[i], b);
-		}
 	}
-	return n;
 }

@@ -130,7 +130,8 @@ int udax_create(const char *path, uint64_t size);
  *	says which took it: "emulated" (an image from udax_create(), by its
  *	header), "fsdax" (a regular file whose accesses are DAX, by
  *	statx() STATX_ATTR_DAX: ext4 or xfs mounted -o dax), "pmem" (a block
- *	device of the nd_pmem driver, /dev/pmemN or a partition of it).  A
+ *	device of the nd_pmem driver, /dev/pmemN or a partition of it), "devdax" (a device-dax
+ *	instance, /dev/daxX.Y, NVDIMM or CXL backed).  A
  *	real device's known list is the kernel's (its disk's sysfs badblocks,
  *	for a file intersected with the file's extents), read again at most
  *	every UDAX_REFRESH_MS milliseconds (default 100) by a call that finds
@@ -146,7 +147,8 @@ int udax_create(const char *path, uint64_t size);
  *
  * Return: 0, -EINVAL (flags), -EUCLEAN (a corrupt image or poison state),
  * -EOPNOTSUPP (not a kind of device udax knows), -ENOMEM, or the -errno of
- * open/mmap (-EACCES: try UDAX_OPEN_RDONLY).
+ * open/mmap (-EACCES: try UDAX_OPEN_RDONLY; on device-dax also a known list
+ * that only root may translate, see libudax(3)).
  */
 int udax_open(const char *path, unsigned int flags, struct udax_dev **out);
 

@@ -298,22 +298,6 @@ static int fsdax_translate_now(struct udax_dev *dev, const struct stat *st)
 	return rc;
 }
 
-/* Pages the program consumed poison in, through its own loads. */
-static void drain_watch(struct udax_dev *dev)
-{
-	struct fsdax *x = fsdax_of(dev);
-	uint64_t pages[64];
-	size_t n, i;
-
-	__atomic_store_n(&dev->wake, 0, __ATOMIC_RELAXED);
-	while ((n = udax__watch_drain(x->watch, pages, 64)) > 0)
-		for (i = 0; i < n; i++) {
-			udax__dbg("poison consumed outside udax's copies at %#llx",
-				  (unsigned long long)(pages[i] * PG));
-			udax__memory_failure(dev, pages[i] * PG, PG);
-		}
-}
-
 static int fsdax_reload(struct udax_dev *dev, bool force)
 {
 	struct fsdax *x = fsdax_of(dev);
@@ -322,7 +306,8 @@ static int fsdax_reload(struct udax_dev *dev, bool force)
 	bool changed;
 	int rc;
 
-	drain_watch(dev);
+	/* pages the program consumed poison in, through its own loads */
+	udax__watch_record(dev, x->watch);
 	pthread_mutex_lock(&x->blk.lock);
 	rc = udax__blk_read(&x->blk, &changed);
 	if (!rc && fstat(x->fd, &st))

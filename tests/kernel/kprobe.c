@@ -21,6 +21,7 @@
 #include <linux/fs.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <udax/udax.h>
@@ -72,9 +74,10 @@ static int usage(void)
 	      "       udax-kprobe fiemap FILE OFF\n"
 	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
 	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
-	      "       udax-kprobe upoison DEV OFF\n"
+	      "       udax-kprobe upoison DEV OFF [self]\n"
 	      "       [UDAX_KPROBE_DISK=pmemN] udax-kprobe ustale DEV OFF LEN SECTOR\n"
-	      "       udax-kprobe urace FILE OFF LEN POISON_OFF\n", stderr);
+	      "       udax-kprobe urace FILE OFF LEN POISON_OFF\n"
+	      "       udax-kprobe uspin DEV TARGET OFF LEN [recover]\n", stderr);
 	return 2;
 }
 
@@ -262,11 +265,14 @@ static int op_fill(const char *path, uint64_t off, uint64_t len, int byte)
 	return 0;
 }
 
-static void print_fault(const char *map, uint64_t map_off)
+/* Where the SIGBUS came: " (in madvise)", " (at the load)" or "". */
+static const char *volatile fault_when = "";
+
+static void print_fault(const char *map, uint64_t map_off, const char *when)
 {
-	printf("SIGBUS %s lsb=%d at=0x%" PRIx64 "\n", bus_code(fault_info.si_code),
+	printf("SIGBUS %s lsb=%d at=0x%" PRIx64 "%s\n", bus_code(fault_info.si_code),
 	       (int)fault_info.si_addr_lsb,
-	       (uint64_t)((const char *)fault_info.si_addr - map) + map_off);
+	       (uint64_t)((const char *)fault_info.si_addr - map) + map_off, when);
 }
 
 /*
@@ -295,7 +301,7 @@ static int op_map(const char *op, const char *path, uint64_t off)
 	p = m + (off - mo);
 	sigaction(SIGBUS, &sa, NULL);
 	if (sigsetjmp(fault_jmp, 1)) {
-		print_fault(m, mo);
+		print_fault(m, mo, fault_when);
 		return 0;
 	}
 	if (!strcmp(op, "store"))
@@ -305,10 +311,12 @@ static int op_map(const char *op, const char *path, uint64_t off)
 	if (!strcmp(op, "hwpoison")) {
 		void *pg = (void *)((uintptr_t)p & ~(uintptr_t)(PAGE - 1));
 
+		fault_when = " (in madvise)";
 		if (madvise(pg, PAGE, MADV_HWPOISON)) {
 			printf("madvise: %s\n", errname(errno));
 			return 0;
 		}
+		fault_when = " (at the load)";
 		(void)*p;
 		printf("no SIGBUS\n");
 		return 0;
@@ -320,19 +328,41 @@ static int op_map(const char *op, const char *path, uint64_t off)
 /*
  * Through libudax: poison the page at @off the way the device allows (an
  * emulated device: latent poison; a real one, in the guest: MADV_HWPOISON
- * on udax's own mapping, as a machine check would), then udax_pread() it.
- * Answers "pread=<result> known=<the known list, in bytes>".
+ * by a child process through the mapping it inherited from udax_open(),
+ * since Linux sends the SIGBUS to the madvise() caller during the call,
+ * and kills it; with "self", by this process, which has a SIGBUS handler
+ * of its own that udax chains to: udax's watch sees the signal first),
+ * then udax_pread() it.  Answers "pread=<result> known=<the known list, in
+ * bytes>".
  */
-static int op_upoison(const char *path, uint64_t off)
+/* upoison self: the program's own SIGBUS handler, which udax chains to. */
+static volatile sig_atomic_t own_code;
+
+static void on_sigbus_own(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	own_code = si->si_code;
+}
+
+static int op_upoison(const char *path, uint64_t off, bool self)
 {
 	uint64_t pg = off / PAGE * PAGE;
 	struct udax_range r[4];
 	struct udax_dev *dev;
 	char buf[PAGE];
 	ssize_t n;
+	pid_t pid;
 	long nr;
-	int rc;
+	int rc, st;
 
+	if (self) {
+		struct sigaction sa = { .sa_sigaction = on_sigbus_own,
+					.sa_flags = SA_SIGINFO };
+
+		/* before udax_open(), so that udax's handler chains to it */
+		sigaction(SIGBUS, &sa, NULL);
+	}
 	rc = udax_open(path, 0, &dev);
 	if (rc) {
 		printf("udax_open: %s\n", errname(-rc));
@@ -357,11 +387,26 @@ static int op_upoison(const char *path, uint64_t off)
 			printf("udax_direct_access: %s\n", errname((int)-got));
 			goto out;
 		}
-		if (madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON)) {
-			printf("madvise: %s\n", errname(errno));
+		fflush(stdout);
+		if (self) {
+			madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON);
+			printf("own handler: %s ", own_code ? bus_code(own_code) : "no SIGBUS");
+			goto read;
+		}
+		pid = fork();
+		if (!pid) {
+			signal(SIGBUS, SIG_DFL);
+			madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+			printf("fork: %s\n", errname(errno));
 			goto out;
 		}
+		printf("child %s ", WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS
+				   ? "killed by SIGBUS" : "lived");
 	}
+read:
 	n = udax_pread(dev, buf, PAGE, pg);
 	if (n < 0)
 		printf("pread=%s", errname((int)-n));
@@ -575,6 +620,98 @@ out:
 	return 0;
 }
 
+static void known_print(struct udax_dev *dev)
+{
+	struct udax_range r[4];
+	long nr = udax_badblocks(dev, r, 4);
+
+	if (nr < 0)
+		printf(" known=%s\n", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none\n");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
+			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+}
+
+/* A SIGBUS that udax's copies did not take: say which, and stop. */
+static void on_sigbus_outside(int sig, siginfo_t *si, void *uc)
+{
+	const char *m = si->si_code == BUS_MCEERR_AR ? "SIGBUS BUS_MCEERR_AR outside udax's copies\n"
+		      : si->si_code == BUS_MCEERR_AO ? "SIGBUS BUS_MCEERR_AO outside udax's copies\n"
+		      : si->si_code == SI_KERNEL ? "SIGBUS SI_KERNEL (the kernel's kill)\n"
+		      : "SIGBUS, another code\n";
+
+	(void)!write(1, m, strlen(m));
+	_exit(3);
+}
+
+/*
+ * Through libudax: read [@off, @off + @len) over and over (recovery mode)
+ * for up to 30 seconds, until a read stops short or fails: the window in
+ * which the host (boot.sh --mce) injects a machine check at the page of
+ * device byte @target into the guest's CPU.  An emulated device gets
+ * latent poison there instead, and one read.  Prints "spinning" when it
+ * starts, then "read=<first short result> known=<list>", and with
+ * "recover", "recover=<result>" of a recovery write of the page where it
+ * stopped.
+ */
+static int op_uspin(const char *path, uint64_t target, uint64_t off,
+		    uint64_t len, bool recover)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus_outside,
+				.sa_flags = SA_SIGINFO };
+	struct udax_dev *dev;
+	time_t end;
+	char *buf;
+	ssize_t n = 0;
+	int rc;
+
+	sigaction(SIGBUS, &sa, NULL);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return 1;
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, target / PAGE * PAGE, PAGE, UDAX_INJECT_LATENT);
+		if (rc)
+			printf("udax_inject: %s\n", errname(-rc));
+		end = 0;
+	} else if (!in_guest()) {
+		printf("refused: only in the test guest\n");
+		goto out;
+	} else {
+		printf("spinning\n");
+		end = time(NULL) + 30;
+	}
+	do {
+		n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	} while (n == (ssize_t)len && time(NULL) < end);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%s %zd", n == (ssize_t)len ? "ok" : "short", n);
+	known_print(dev);
+	if (recover && n >= 0 && n < (ssize_t)len) {
+		/* and recover the page where the read stopped */
+		uint64_t pg = (off + (uint64_t)n) / PAGE * PAGE;
+		ssize_t w;
+
+		memset(buf, 0, PAGE);
+		w = udax_write(dev, buf, PAGE, pg, UDAX_OP_RECOVERY);
+		printf("recover=%s\n", w == PAGE ? "ok" : w < 0 ? errname((int)-w) : "short");
+	}
+out:
+	free(buf);
+	udax_close(dev);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t a = 0, b = 0, c = 0;
@@ -603,11 +740,15 @@ int main(int argc, char **argv)
 	if (argc == 4 && (!strcmp(op, "load") || !strcmp(op, "store") ||
 			  !strcmp(op, "hwpoison")))
 		return op_map(op, path, a);
-	if (argc == 4 && !strcmp(op, "upoison"))
-		return op_upoison(path, a);
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "self"))) &&
+	    !strcmp(op, "upoison"))
+		return op_upoison(path, a, argc == 5);
 	if (argc == 6 && !strcmp(op, "ustale"))
 		return op_ustale(path, a, b, c);
 	if (argc == 6 && !strcmp(op, "urace"))
 		return op_urace(path, a, b, c);
+	if ((argc == 6 || (argc == 7 && !strcmp(argv[6], "recover"))) &&
+	    !strcmp(op, "uspin"))
+		return op_uspin(path, a, b, c, argc == 7);
 	return usage();
 }

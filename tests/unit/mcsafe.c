@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -446,8 +447,36 @@ static int child(const char *what)
 	/* No inherited handlers (a sanitizer's, say): plain defaults. */
 	signal(SIGSEGV, SIG_DFL);
 	signal(SIGBUS, SIG_DFL);
-	if (!strcmp(what, "bus-ignored"))
+	if (!strcmp(what, "bus-ignored") || !strcmp(what, "mce-ao-ignored"))
 		signal(SIGBUS, SIG_IGN);
+	if (!strncmp(what, "mce", 3)) {
+		/*
+		 * What a MADV_HWPOISON caller (or, for AO, a process that maps
+		 * the page) gets from memory_failure(): a SIGBUS that no
+		 * instruction raised, so none re-raises it.
+		 */
+		siginfo_t si;
+
+		t_ok(udax__mcsafe_init());
+		memset(&si, 0, sizeof(si));
+		si.si_signo = SIGBUS;
+		si.si_code = !strcmp(what, "mce-ao-ignored") ? BUS_MCEERR_AO
+			   : !strcmp(what, "mce-kill") ? SI_KERNEL
+			   : BUS_MCEERR_AR;
+		si.si_addr = p;
+		si.si_addr_lsb = 21;
+		syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid),
+			SIGBUS, &si);
+		/* the ignored AO is dropped, and udax's handler stays */
+		{
+			struct sigaction cur;
+
+			sigaction(SIGBUS, NULL, &cur);
+			t_assert(cur.sa_flags & SA_SIGINFO);
+		}
+		t_ueq(udax__mc_copy(buf, p, 64, false, &f), 64);
+		return 7;
+	}
 	t_ok(mprotect(p + PG, PG, PROT_NONE));
 	if (!strcmp(what, "segv-not-taken")) {
 		/* Without an emulated device udax leaves SIGSEGV alone: a
@@ -566,6 +595,24 @@ int main(int argc, char **argv)
 	expect_death("bus", SIGBUS);
 	expect_death("bus-blocked", SIGBUS);
 	expect_death("bus-ignored", SIGBUS);
+	if (!on_valgrind()) {
+		int st;
+		pid_t pid;
+
+		expect_death("mce-once", SIGBUS);
+		/* how Linux kills after a machine check it could not recover */
+		expect_death("mce-kill", SIGBUS);
+		pid = fork();
+		t_assert(pid >= 0);
+		if (!pid) {
+			execl(self_exe, self_exe, "--child", "mce-ao-ignored",
+			      (char *)NULL);
+			_exit(98);
+		}
+		t_eq(waitpid(pid, &st, 0), pid);
+		t_assert(WIFEXITED(st));
+		t_eq(WEXITSTATUS(st), 7);
+	}
 	free(self_exe);
 	return 0;
 }

@@ -34,3 +34,16 @@ udax_unit_test(emul-model)
 set_tests_properties(unit/emul-model PROPERTIES LABELS "unit;stress")
 udax_unit_test(pmem)
 udax_unit_test(fsdax)
+udax_unit_test(cxl)
+udax_unit_test(devdax)
+udax_unit_test(devdax-ndctl)
+target_compile_definitions(test-devdax-ndctl PRIVATE
+  UDAX_TEST_DATA="${CMAKE_CURRENT_SOURCE_DIR}/unit/data")
+# Only where libndctl's and libdaxctl's headers are installed (libndctl-dev,
+# libdaxctl-dev): a compile-time check of lib/ndctl.h against them.
+include(CheckIncludeFile)
+check_include_file(ndctl/libndctl.h UDAX_HAVE_LIBNDCTL_H)
+check_include_file(daxctl/libdaxctl.h UDAX_HAVE_LIBDAXCTL_H)
+if(UDAX_HAVE_LIBNDCTL_H AND UDAX_HAVE_LIBDAXCTL_H)
+  udax_unit_test(ndctl-abi)
+endif()
