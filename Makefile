@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 KBUILD ?= build-kernel
 KERNEL_SCENARIOS ?=
 
-.PHONY: all build demo check check-kernel bench install clean
+.PHONY: all build demo check stress check-kernel bench install clean
 
 all: build
 
@@ -25,6 +25,14 @@ check:
 	scripts/deps.sh check
 	$(MAKE) build
 	cd $(BUILD) && ctest --output-on-failure -j2
+
+# The reliability tests at full size (label "stress"): 10 M known ranges
+# and 1 M media runs (emul-scale), 1 M model steps (emul-model).  A few
+# minutes; make check runs them smaller.
+stress:
+	scripts/deps.sh check
+	$(MAKE) build
+	cd $(BUILD) && UDAX_TEST_STRESS=1 ctest --output-on-failure -L stress
 
 # udax against Linux 6.1 with emulated NVDIMMs, under QEMU (tests/kernel/).
 # Needs root the first time (apt-get install); SKIPPED when the kernel

@@ -303,6 +303,7 @@ void bench_readers(void);
 void bench_memory(void);
 void bench_parts(void);
 void bench_poison(void);
+void bench_refresh(void);
 void bench_workload(void);
 uint64_t workload_dev_size(void);
 

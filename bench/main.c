@@ -33,6 +33,7 @@ static const struct section {
 	{ "memory",	bench_memory,	false },
 	{ "parts",	bench_parts,	false },
 	{ "poison",	bench_poison,	false },
+	{ "refresh",	bench_refresh,	false },
 	{ "workload",	bench_workload,	false },
 };
 
@@ -68,7 +69,7 @@ static void usage(FILE *f)
 "  --chart FILE   a PNG chart (gnuplot)\n"
 "  --md FILE      the table as Markdown\n"
 "  --only LIST    sections: read,write,rw,lookup,readers,memory,da,parts,\n"
-"                 poison,workload\n"
+"                 poison,refresh,workload\n"
 "environment: UDAX_BENCH_PAIRS, UDAX_BENCH_WARMUP, UDAX_BENCH_SAMPLE_MS,\n"
 "  UDAX_BENCH_POOL_MB (cold pool), UDAX_BENCH_THREADS (1 or 2),\n"
 "  UDAX_BENCH_DIR (where the images go), UDAX_BENCH_ONLY (as --only),\n"

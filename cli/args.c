@@ -59,6 +59,8 @@ static const struct opt_def opt_defs[] = {
 	{ { "max-rate", required_argument, NULL, LONG_ONLY + OPT_MAX_RATE }, OPT_MAX_RATE, "SIZE", "read at most SIZE bytes per second (ddrescue: --max-read-rate; ddrescue units)" },
 	{ { "max-read-rate", required_argument, NULL, LONG_ONLY + OPT_MAX_RATE }, OPT_MAX_RATE, "SIZE", NULL },
 	{ { "stride", required_argument, NULL, LONG_ONLY + OPT_STRIDE }, OPT_STRIDE, "SIZE", "distance between repeated ranges" },
+	{ { "all", no_argument, NULL, LONG_ONLY + OPT_ALL }, OPT_ALL, NULL, "clear: zero every page of the range, not only the poisoned ones" },
+	{ { "dry-run", no_argument, NULL, LONG_ONLY + OPT_DRY_RUN }, OPT_DRY_RUN, NULL, "clear: say what would be cleared, change nothing" },
 	{ { "verbose", no_argument, NULL, 'v' }, -1, NULL, "say more on stderr (libudax's log too)" },
 	{ { "help", no_argument, NULL, HELP_LONG }, -1, NULL, "show the manual page" },
 	{ { NULL, no_argument, NULL, 'h' }, -1, NULL, "show this list of options" },
@@ -147,6 +149,8 @@ static int set_opt(struct cli_args *a, const struct opt_def *d, const char *val)
 	case OPT_REVERSE: a->reverse = true; return EXIT_OK;
 	case OPT_FORCE: a->force = true; return EXIT_OK;
 	case OPT_HUMAN: json_human = true; return EXIT_OK;
+	case OPT_ALL: a->all = true; return EXIT_OK;
+	case OPT_DRY_RUN: a->dry_run = true; return EXIT_OK;
 	case OPT_OUTPUT:
 	case OPT_INPUT:
 	case OPT_IMPORT:

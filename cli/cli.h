@@ -40,6 +40,8 @@ enum cli_opt {
 	OPT_LOG_EVENTS,
 	OPT_LOG_RATES,
 	OPT_PROGRESS,
+	OPT_ALL,
+	OPT_DRY_RUN,
 	OPT_NR			/* --verbose and --help are always accepted */
 };
 
@@ -61,7 +63,7 @@ struct cli_args {
 	const char *input, *output, *import;
 	const char *log_events, *log_rates, *progress;
 	double map_interval;		/* seconds */
-	bool json, latent, reverse, force, no_scrape, no_trim, quiet;
+	bool json, latent, reverse, force, all, dry_run, no_scrape, no_trim, quiet;
 	int help;			/* CLI_HELP_* */
 	int argc;			/* the whole command line, for maps */
 	char **argv;

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * udax clear DEV --offset O --length L [--count N --stride S]: recover the
- * pages covering the range (udax_zero_page_range(): zero them, clear all
- * their poison).  Whole pages are zeroed, also the bytes of them outside
- * the range: the output says how much.
+ * udax clear DEV --offset O --length L [--count N --stride S] [--all]
+ * [--dry-run]: recover the pages covering the ranges (udax_clear(): zero
+ * them, clear all their poison), by default only those that hold poison,
+ * as ndctl clear-errors rewrites only the bad blocks; --all zeroes every
+ * page of the ranges.  One transaction for all the ranges.  The output
+ * says how many pages were (--dry-run: would be) zeroed.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <udax/udax.h>
 
@@ -15,34 +20,50 @@
 static int clear_run(struct cli_args *a)
 {
 	const char *path = a->pos[0];
-	uint64_t n = a->count ? a->count : 1, pages = 0;
+	uint64_t n = a->count ? a->count : 1, pages;
+	unsigned int flags = (a->all ? UDAX_CLEAR_ALL : 0) |
+			     (a->dry_run ? UDAX_CLEAR_DRY_RUN : 0);
+	struct udax_range *r;
 	struct udax_dev *dev;
+	int64_t bytes;
 	int rc;
 
-	rc = cli_open(path, 0, &dev);
+	rc = cli_open(path, a->dry_run ? CLI_OPEN_READ : 0, &dev);
 	if (rc)
 		return rc;
 	rc = cli_check_range(dev, path, a->offset, (n - 1) * a->stride + a->length);
-	for (uint64_t i = 0; !rc && i < n; i++) {
-		uint64_t off = a->offset + i * a->stride;
-		uint64_t first = off / UDAX_PAGE_SIZE;
-		uint64_t last = (off + a->length - 1) / UDAX_PAGE_SIZE;
-		int err = udax_zero_page_range(dev, first, (size_t)(last - first + 1));
-
-		if (err)
-			rc = cli_errno(path, err);
-		else
-			pages += last - first + 1;
+	if (rc)
+		goto out;
+	r = malloc(n * sizeof(*r));
+	if (!r) {
+		cli_err(path, "out of memory for %llu ranges: nothing cleared",
+			(unsigned long long)n);
+		rc = EXIT_FAIL;
+		goto out;
 	}
-	if (!rc && n == 1)
-		printf("cleared %llu page%s at offset %llu (%llu bytes zeroed)\n",
-		       (unsigned long long)pages, pages > 1 ? "s" : "",
-		       (unsigned long long)(a->offset - a->offset % UDAX_PAGE_SIZE),
-		       (unsigned long long)(pages * UDAX_PAGE_SIZE));
-	else if (!rc)
-		printf("cleared %llu ranges: %llu pages (%llu bytes zeroed)\n",
-		       (unsigned long long)n, (unsigned long long)pages,
-		       (unsigned long long)(pages * UDAX_PAGE_SIZE));
+	for (uint64_t i = 0; i < n; i++)
+		r[i] = (struct udax_range){ a->offset + i * a->stride, a->length };
+	bytes = udax_clear(dev, r, n, flags);
+	free(r);
+	if (bytes == -EOPNOTSUPP) {
+		/* A real device: the kernel's clear failed. */
+		cli_err(path, "the kernel could not clear this poison on a %s device: the platform has no clear-error command (ndctl clear-errors needs the same)",
+			udax_backend(dev));
+		rc = EXIT_FAIL;
+	} else if (bytes < 0) {
+		/* Not cli_errno(): an -EIO here is the state file's. */
+		cli_err(path, "cannot clear: %s: nothing was cleared",
+			strerror((int)-bytes));
+		rc = EXIT_FAIL;
+	} else {
+		pages = (uint64_t)bytes / UDAX_PAGE_SIZE;
+		printf("%s %llu page%s in %llu range%s (%llu bytes zeroed)\n",
+		       a->dry_run ? "would clear" : "cleared",
+		       (unsigned long long)pages, pages == 1 ? "" : "s",
+		       (unsigned long long)n, n == 1 ? "" : "s",
+		       (unsigned long long)bytes);
+	}
+out:
 	udax_close(dev);
 	return rc;
 }
@@ -52,9 +73,10 @@ static const char *const dev_pos[] = { "DEV" };
 const struct cli_cmd cmd_clear = {
 	.name = "clear",
 	.alias = "clear-errors",
-	.synopsis = "DEV --offset OFFSET --length LENGTH [--count N --stride STRIDE]",
-	.summary = "recover the pages covering a range: zero them and clear their poison",
-	.opts = OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH) | OPTF(OPT_COUNT) | OPTF(OPT_STRIDE),
+	.synopsis = "DEV --offset OFFSET --length LENGTH [--count N --stride STRIDE] [--all] [--dry-run]",
+	.summary = "recover the poisoned pages covering a range: zero them and clear their poison",
+	.opts = OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH) | OPTF(OPT_COUNT) |
+		OPTF(OPT_STRIDE) | OPTF(OPT_ALL) | OPTF(OPT_DRY_RUN),
 	.required = OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH),
 	.pos_names = dev_pos,
 	.min_pos = 1,

@@ -88,8 +88,10 @@ static int read_run(struct cli_args *a)
 				break;
 			}
 			done += (uint64_t)c;
-			if ((size_t)c == chunk)
-				continue;
+			/* A short count is not the cause: the next call,
+			 * from where it stopped, says why (-EIO: poison;
+			 * else a failure that is not poison). */
+			continue;
 		}
 		if (c < 0 && c != -EIO) {
 			rc = cli_errno(path, (int)c);

@@ -60,7 +60,8 @@ static int scrub_run(struct cli_args *a)
 	bytes = udax_scrub(dev);
 	if (bytes < 0) {
 		if (bytes == -EOPNOTSUPP)
-			cli_err(path, "this backend cannot scrub (use ndctl start-scrub)");
+			cli_err(path, "udax cannot scrub a %s device: use ndctl start-scrub and ndctl wait-scrub (root); udax reads the kernel's list at its next call",
+				udax_backend(dev));
 		rc = bytes == -EOPNOTSUPP ? EXIT_FAIL : cli_errno(path, (int)bytes);
 		goto out;
 	}

@@ -104,28 +104,42 @@ static int write_run(struct cli_args *a)
 		}
 		if (!got)
 			break;
-		w = udax_write(dev, buf, (size_t)got, pos,
-			       a->mode == UDAX_OP_FAILFAST ? UDAX_OP_FAILFAST
-							   : UDAX_OP_RECOVERY);
-		c = w > 0 ? (size_t)w : 0;
-		done += c;
-		if (w >= 0 && (size_t)w == (size_t)got) {
+		/*
+		 * A short count is not the cause: ask again from where it
+		 * stopped, and the next call says why (-EIO: poison there;
+		 * anything else: a full file system, a truncated image...).
+		 */
+		c = 0;
+		do {
+			w = udax_write(dev, buf + c, (size_t)got - c, pos + c,
+				       a->mode == UDAX_OP_FAILFAST ? UDAX_OP_FAILFAST
+								   : UDAX_OP_RECOVERY);
+			if (w > 0) {
+				c += (size_t)w;
+				done += (uint64_t)w;
+			}
+		} while (w > 0 && c < (size_t)got);
+		if (c == (size_t)got) {
 			/* fall through to the next chunk */
-		} else if (w >= 0 || w == -EIO) {
+		} else if (w == -EIO || w == 0) {
 			uint64_t at = pos + c;
 
 			if (a->mode == UDAX_OP_FAILFAST)
 				cli_err(path, "poison at offset %llu: refused (failfast never clears poison); %llu bytes written",
 					(unsigned long long)at, (unsigned long long)done);
-			else
+			else if (at % UDAX_PAGE_SIZE || (size_t)got - c < UDAX_PAGE_SIZE)
 				cli_err(path, "poisoned page at offset %llu is only partly covered: it cannot be recovered (write whole pages); %llu bytes written",
 					(unsigned long long)(at - at % UDAX_PAGE_SIZE),
+					(unsigned long long)done);
+			else	/* covered whole: recovering it failed */
+				cli_err(path, "poisoned page at offset %llu could not be recovered: %s; %llu bytes written",
+					(unsigned long long)at, strerror(EIO),
 					(unsigned long long)done);
 			rc = EXIT_FAIL;
 			break;
 		} else if (w == -EOPNOTSUPP) {
 			cli_err(path, "poison at offset %llu: this device (%s) cannot clear it; %llu bytes written",
-				(unsigned long long)pos, udax_backend(dev),
+				(unsigned long long)(pos + c), udax_backend(dev),
 				(unsigned long long)done);
 			rc = EXIT_FAIL;
 			break;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mapfile.h"
@@ -450,15 +452,28 @@ int map_load(const char *path, struct map *m, size_t *line, const char **why)
 
 int map_save(const char *path, const char *text, size_t len)
 {
+	static unsigned int seq;
 	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 5), *dir;
+	char *tmp = malloc(pl + 48), *dir;
 	int fd, rc = 0;
 
 	if (!tmp)
 		return -ENOMEM;
-	memcpy(tmp, path, pl);
-	memcpy(tmp + pl, ".tmp", 5);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/*
+	 * A fresh file beside the map, never an existing one: O_EXCL |
+	 * O_NOFOLLOW, so a symlink someone planted at the name is not
+	 * followed (a fixed "MAP.tmp" opened with O_TRUNC was: root
+	 * overwrote whatever it pointed to).  A taken name is skipped; the
+	 * sequence starts at a random number, so names cannot be guessed.
+	 */
+	if (!seq && getrandom(&seq, sizeof(seq), GRND_NONBLOCK) != (ssize_t)sizeof(seq))
+		seq = (unsigned int)getpid() * 2654435761u ^ (unsigned int)time(NULL);
+	for (int tries = 0;; tries++) {
+		snprintf(tmp, pl + 48, "%s.tmp.%ld.%u", path, (long)getpid(), seq++);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST || tries == 100)
+			break;
+	}
 	if (fd < 0) {
 		rc = -errno;
 		goto out;

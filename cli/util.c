@@ -41,9 +41,12 @@ void cli_err(const char *what, const char *fmt, ...)
 
 int cli_errno(const char *what, int err)
 {
-	if (err == -EIO)
-		cli_err(what, "%s (poison)", strerror(EIO));
-	else if (err == -ENXIO)
+	/*
+	 * No "(poison)" for -EIO: the callers that can meet poison handle
+	 * its -EIO themselves; what reaches here is a file's I/O error
+	 * (saving the poison state, syncing the image, OUT or the map).
+	 */
+	if (err == -ENXIO)
 		cli_err(what, "device gone (%s)", strerror(ENXIO));
 	else
 		cli_err(what, "%s", strerror(err < 0 ? -err : err));

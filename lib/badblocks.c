@@ -54,24 +54,67 @@
  *                        C:     +-------------+
  *                        R:  +--+             +--+
  *
- * Memory layout.  Two parallel arrays in Eytzinger (BFS) order: node k's
- * children are 2k and 2k + 1, end[k] and start[k] describe one range, and an
- * in-order walk of the nodes gives the ranges sorted.  Readers descend the
- * ends (8 per cache line, so one prefetch covers the great-grandchildren
- * three levels ahead) without a branch, then read one start.  16 bytes per
- * range and no separate index: a sorted array plus an Eytzinger index of the
- * ends costs 24 and needs a rank to get back to the array.  Measured against
- * one 64-byte block of four ranges per node with a key index (18 bytes per
- * range), this was as fast at 65,536 and 1,048,576 ranges and faster at 512.
- * Node 0 is a sentinel: end[0] == 0 sends a descent right (how a missing
- * node on the last level is read), start[0] == UINT64_MAX makes "no range
- * ends after s" read as "no bad sector" without a branch.
- *   Any insertion moves every later range's node, so writers rebuild the
- * layout on every change: set and clear are O(n), which is why bulk loads
- * should go through udax__bb_assign() (O(n) once).
- *   Each array generation is one mmap: a 64-byte header holding its
- * capacity, then end[0..cap], then start[0..cap].  Capacity grows by 1.5x;
- * pages of it that were never written are not resident.
+ * Memory layout: a static B+ tree of 16-key nodes searched with vector
+ * compares (the "S+ tree" of Slotin's "Static B-Trees"), over leaves that
+ * keep each range's start and end in one cache line.
+ *
+ *   leaf (128 B):   line 0: end0 end1 end2 end3 | start0 start1 start2 start3
+ *                   line 1: end4 end5 end6 end7 | start4 start5 start6 start7
+ *   node (128 B):   key0 .. key15; key c = the last end under child c
+ *
+ *                            [ root: 16 keys ]
+ *                           /     |      ...  \          17 children
+ *               [ 16 keys ] [ 16 keys ] ...               level 1
+ *               /  |  ... \
+ *          leaf leaf ... leaf  leaf ...                   leaves, in order
+ *
+ * Leaves are contiguous and sorted: range i is slot i, in line i / 4.  A
+ * level's nodes are contiguous too, and child c of node j is node 17j + c
+ * of the level below: no pointers, so a node is all keys.  A search counts
+ * the keys <= s in each node it visits (AVX-512: two compares and one
+ * popcount; AVX2: four compares; otherwise 16 compare-and-adds, no branch
+ * on the data), goes to that child, and at the leaf counts the ends <= s:
+ * that is the slot of the first range ending after s, whose start is in
+ * the same line.  Every table has one padding slot past its last range
+ * (start = end = UINT64_MAX), so that slot answers "none" without a
+ * branch, and the keys of children past the end read UINT64_MAX too: the
+ * rank of a node never passes its last existing child, since that child
+ * holds an end > s for any s < UINT64_MAX, the only s that can meet a range.
+ *   Memory: 16 bytes per range in the leaves, one 8-byte key per leaf (8
+ * ranges) in level 1 and 1/17 of that above: 17.0 bytes per range (RSS at
+ * a million).  Leaves of 8 ranges, not 16: when chosen, as fast at 65,536
+ * and 1,048,576 ranges and a third faster at 512 (fewer compares; the
+ * height was the same).  The nodes of
+ * the old layout (two Eytzinger arrays, a branchless descent of one end
+ * per level, 16 bytes per range) were single ends, 20 dependent loads deep
+ * at a million ranges; here it is 5 nodes and one leaf, and only the leaf
+ * and the level above it are big.
+ *   Writers keep the layout static: a set or clear moves the ranges after
+ * the change by the net count difference (one slot right at most, a merge
+ * may pull many left), writes the new ones, pads, and rebuilds the inner
+ * levels (1/8 of the leaf work): O(n), which is why bulk loads should go
+ * through udax__bb_assign() (O(n) once; input already sorted and merged,
+ * the usual case, is laid out without a copy).
+ *   Each array generation is one mmap: a 512-byte header holding its
+ * capacity and where each level starts (never changed once published),
+ * the inner levels root first (small and hot, together), then the leaves.
+ * Inner level h has room for 17^(height - h) nodes, all that the level
+ * above could name, so that a search needs no bound until the leaves
+ * (this took about a sixth off lookups at a million ranges, where every
+ * instruction of a lookup is one less in the way of the next one's cache
+ * misses).  The room past the nodes in use is never written, so never
+ * resident: it costs address space only, at most about as much as the
+ * leaves.  Capacity grows by 1.5x; arrays of 2 MiB or more are 2 MiB-
+ * aligned and ask for huge pages for their leaves (lookups probe them at
+ * random).  A table that shrinks in place to less than half of its
+ * leaves, by 2 MiB or more, gives those pages back.
+ *   The vector code is chosen per table at udax__bb_new() from CPUID (and
+ * XCR0): AVX-512F, else AVX2 (which compares signed, so both sides get
+ * their sign bit flipped), else portable C, the only path on other
+ * architectures.  UDAX_BB_ISA=scalar|avx2|avx512 picks a lower one.  A
+ * lookup runs one function per code path and tree height (straight-line
+ * up to 4 inner levels, 668,167 ranges; a loop above), which writers
+ * store along with the height: no height to read, clamp and branch on.
  *
  * Concurrency: a seqlock.  Writers take bb->lock, then
  *
@@ -85,17 +128,29 @@
  *
  * If a reader saw any store of a write section, the fences order that
  * section's "seq = s + 1" before its second read of seq, so it retries.
- * All shared words are accessed through __atomic builtins so that a reader
- * racing a writer is not a data race (ThreadSanitizer stays quiet; on x86
- * and arm64 relaxed accesses are plain loads and stores).  The array
- * pointer alone is published with release and read with acquire: a reader
- * that loads a new array's address mid-section must not read the array
- * before its mmap and header (a plain read race without it; on x86 it is
- * still a plain load).
- *   A torn read may pair a new count with an old array, or see half a
- * rebuild: readers clamp every index to the capacity recorded inside the
- * array they are reading and bound every walk, so they may compute garbage
- * but never fault, and the sequence check throws the garbage away.
+ * Changes that fit the current array are made in place inside the section;
+ * a new array is filled before it, unseen, and the section only publishes
+ * it.  All shared words are accessed through __atomic builtins so that a
+ * reader racing a writer is not a data race (ThreadSanitizer stays quiet;
+ * on x86 and arm64 relaxed accesses are plain loads and stores).  The
+ * array pointer alone is published with release and read with acquire: a
+ * reader that loads a new array's address mid-section must not read the
+ * array before its mmap and header (a plain read race without it; on x86
+ * it is still a plain load).  The vector paths load keys with volatile
+ * vector loads, which no compiler splits or repeats but which are not C11
+ * atomics: a ThreadSanitizer build therefore takes the portable path,
+ * whose every load is an __atomic one, so that the protocol is what TSan
+ * checks.
+ *   A torn read may pair a new count, height or lookup function with an
+ * old array, or see half a rebuild: readers clamp the height to the one
+ * the array has room for (a function made for a taller tree returns at
+ * once; from there every node index stays in its level's room), the leaf
+ * index to the leaves and the leaf rank to the leaf, and bound every walk
+ * by the count clamped to the array's capacity, all read from the array
+ * they are reading, so they may compute garbage but never fault, and the
+ * sequence check throws the garbage away.  A lookup that must retry does
+ * so on the portable path: same answer, and the vector path stays a
+ * straight line.
  *   An array replaced by a larger one may still be in use by a reader, so
  * it is never unmapped before udax__bb_free().  Its pages past the header
  * are dropped with MADV_DONTNEED instead: a late reader reads zeros (and
@@ -112,28 +167,100 @@
 
 #include "private.h"
 
+#if defined(__SANITIZE_THREAD__)
+#define BB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BB_TSAN 1
+#endif
+#endif
+
+/* The vector paths: x86-64, and not under TSan (see the top comment). */
+#if defined(__x86_64__) && !defined(BB_TSAN)
+#define BB_SIMD 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+#define BB_KEYS		16		/* keys per inner node */
+#define BB_FAN		(BB_KEYS + 1)	/* children per inner node */
+#define BB_LEAF		8		/* ranges per leaf */
+#define BB_LINE		4		/* ranges per leaf line */
+#define BB_LINES	(BB_LEAF / BB_LINE)
+#define BB_MAXLV	16		/* inner levels (14: 2^55 leaves) */
 #define BB_PAGE		4096
 #define BB_HUGE		(2u << 20)
-#define BB_HDR		64
+#define BB_HDR		512
+/* Bounds every size computation below away from overflow. */
+#define BB_CAP_MAX	(SIZE_MAX / 64)
 
 struct bb_rng {
 	uint64_t start, end;		/* [start, end), sectors */
 };
 
-/* Start of every array generation; end[] follows at +BB_HDR. */
+/* One cache line, four ranges: the ends are the half a search compares. */
+struct bb_line {
+	uint64_t end[BB_LINE];
+	uint64_t start[BB_LINE];
+} __attribute__((aligned(64)));
+
+struct bb_leaf {
+	struct bb_line l[BB_LINES];
+} __attribute__((aligned(128)));
+
+/* key[c] is the last end under child c; child BB_KEYS needs none. */
+struct bb_node {
+	uint64_t key[BB_KEYS];
+} __attribute__((aligned(128)));
+
+/* Start of every array generation; the nodes and leaves follow. */
 struct bb_arr {
-	uint64_t cap;			/* nodes 1..cap */
-	uint64_t bytes;			/* mapping size */
+	/* Set before the array is first published and never changed, so
+	 * readers read them plainly. */
+	size_t cap;			/* ranges; slot cap is padding */
+	size_t bytes;			/* mapping size */
+	unsigned int nlev;		/* inner levels at cap ranges */
+	struct bb_leaf *leaf;
+	size_t nleaf;
+	struct bb_node *lv[BB_MAXLV + 1];	/* level h's nodes, 1..nlev */
+	/* Writer only. */
 	struct bb_arr *next;		/* retire list */
+	size_t used;			/* leaves that may be resident */
 };
 
+_Static_assert(sizeof(struct bb_arr) <= BB_HDR, "bb_arr header");
+_Static_assert(BB_HDR % sizeof(struct bb_node) == 0, "node alignment");
+
+enum bb_isa { BB_ISA_C, BB_ISA_AVX2, BB_ISA_AVX512 };
+
+struct udax_bb;
+typedef uint64_t bb_lookup_fn(const struct udax_bb *bb, uint64_t s,
+			      uint64_t e, unsigned long seq);
+
 struct udax_bb {
-	pthread_mutex_t lock;		/* serializes writers */
+	/* What readers load, in one cache line. */
 	unsigned long seq;		/* odd while a writer is in section */
-	struct bb_arr *arr;		/* NULL until the first range */
+	struct bb_arr *arr;		/* never NULL: bb_empty at first */
 	size_t nr;			/* ranges */
-	struct bb_arr *retired;		/* replaced arrays, writer-only */
+	unsigned int height;		/* inner levels in use */
+	bb_lookup_fn *lookup;		/* lookups[height] */
+	/* Writers only. */
+	bb_lookup_fn *const *lookups;	/* per height, set at creation */
+	pthread_mutex_t lock;
+	struct bb_arr *retired;		/* replaced arrays */
 };
+
+#define BB_PAD_LINE { { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX }, \
+		      { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX } }
+
+/* The empty table: one leaf of padding.  Read only; never written. */
+_Static_assert(BB_LINES == 2, "bb_empty_leaf");
+static const struct bb_leaf bb_empty_leaf = { { BB_PAD_LINE, BB_PAD_LINE } };
+static const struct bb_arr bb_empty = {
+	.leaf = (struct bb_leaf *)&bb_empty_leaf,
+	.nleaf = 1,
+};
+#define BB_EMPTY ((struct bb_arr *)&bb_empty)
 
 #if defined(__x86_64__) || defined(__i386__)
 #define bb_cpu_relax()	__builtin_ia32_pause()
@@ -145,46 +272,23 @@ struct udax_bb {
 
 #define ld(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define st(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
-
-static inline uint64_t *bb_ends(const struct bb_arr *a)
-{
-	return (uint64_t *)((char *)a + BB_HDR);
-}
-
-static inline uint64_t *bb_starts(const struct bb_arr *a, size_t cap)
-{
-	return bb_ends(a) + cap + 1;
-}
+#define bb_inline	static inline __attribute__((always_inline))
 
 static inline uint64_t bb_end_of(uint64_t s, uint64_t n)
 {
 	return n > UINT64_MAX - s ? UINT64_MAX : s + n;
 }
 
-/* Leftmost (first in-order) node of a tree of @n nodes, 0 if empty. */
-static inline size_t bb_first_node(size_t n)
+/* Leaves for @n ranges: slot n always exists and is padding. */
+static inline size_t bb_leaves(size_t n)
 {
-	size_t k = 1;
-
-	if (!n)
-		return 0;
-	while (2 * k <= n)
-		k = 2 * k;
-	return k;
+	return n / BB_LEAF + 1;
 }
 
-/* In-order successor of node @k, 0 after the last. */
-static inline size_t bb_next_node(size_t k, size_t n)
+/* Leaves are contiguous, so slot i is in line i / 4 counted from leaf 0. */
+static inline struct bb_line *bb_line(const struct bb_arr *a, size_t i)
 {
-	if (2 * k + 1 <= n) {
-		k = 2 * k + 1;
-		while (2 * k <= n)
-			k = 2 * k;
-		return k;
-	}
-	while (k & 1)
-		k >>= 1;
-	return k >> 1;
+	return (struct bb_line *)a->leaf + i / BB_LINE;
 }
 
 /* ---- readers ------------------------------------------------------------ */
@@ -204,86 +308,312 @@ static inline bool bb_read_retry(const struct udax_bb *bb, unsigned long s)
 	return ld(&bb->seq) != s;
 }
 
-/* A consistent-or-retried view of the table: arrays and clamped count. */
+/* A consistent-or-retried view: an array, and a count and a height that
+ * are safe to use with it whatever they are. */
 struct bb_view {
-	const uint64_t *end, *start;
+	const struct bb_arr *a;
 	size_t nr;
+	unsigned int h;
 };
 
-static const uint64_t bb_empty_end[1] = { 0 };
-static const uint64_t bb_empty_start[1] = { UINT64_MAX };
-
-static inline void bb_view(const struct udax_bb *bb, struct bb_view *v)
+bb_inline void bb_view(const struct udax_bb *bb, struct bb_view *v)
 {
 	const struct bb_arr *a = __atomic_load_n(&bb->arr, __ATOMIC_ACQUIRE);
-	size_t nr = ld(&bb->nr), cap;
+	size_t nr = ld(&bb->nr);
+	unsigned int h = ld(&bb->height);
 
-	if (!a) {
-		v->end = bb_empty_end;
-		v->start = bb_empty_start;
-		v->nr = 0;
-		return;
-	}
-	cap = ld(&a->cap);
-	v->end = bb_ends(a);
-	v->start = bb_starts(a, cap);
-	v->nr = nr < cap ? nr : cap;
+	v->a = a;
+	v->nr = nr < a->cap ? nr : a->cap;
+	v->h = h < a->nlev ? h : a->nlev;
 }
 
-/* Node of the first range that ends after @s; 0 when there is none. */
-static inline size_t bb_find(const struct bb_view *v, uint64_t s)
-{
-	const uint64_t *end = v->end;
-	size_t k = 1, kk, n = v->nr;
-	int h, l;
+/*
+ * Rank functions: how many of a node's 16 keys, or of a leaf's 8 ends, are
+ * <= s.  All of them are compared, no early exit: the count is the child
+ * (or slot) to take, and there is no branch to mispredict.
+ */
+typedef unsigned int bb_rank_fn(const void *p, uint64_t s);
 
-	if (!n)
-		return 0;
-	/*
-	 * Branchless descent: go right while the range ends at or before s.
-	 * Levels 1..h-1 are full; the last one may not be, and a missing node
-	 * reads end[0] == 0, which sends the search right: that leaves the
-	 * decoded answer what it would have been had the search stopped
-	 * above.  The loop count is fixed per table, so nothing mispredicts
-	 * and the CPU can overlap consecutive lookups.
-	 */
-	h = 64 - __builtin_clzll(n);
-	for (l = 1; l < h; l++) {
-		__builtin_prefetch(end + 8 * k);
-		k = 2 * k + (ld(&end[k]) <= s);
-	}
-	kk = k <= n ? k : 0;
-	k = 2 * k + (ld(&end[kk]) <= s);
-	/* Undo the trailing right turns and the last left turn. */
-	return k >> (__builtin_ctzll(~(unsigned long long)k) + 1);
+bb_inline unsigned int bb_rank_node_c(const void *p, uint64_t s)
+{
+	const uint64_t *k = p;
+	unsigned int c = 0;
+
+	for (int i = 0; i < BB_KEYS; i++)
+		c += ld(&k[i]) <= s;
+	return c;
 }
 
-static inline uint64_t bb_first_bad_view(const struct bb_view *v, uint64_t s,
-					 uint64_t e)
+bb_inline unsigned int bb_rank_leaf_c(const void *p, uint64_t s)
 {
-	uint64_t rs = ld(&v->start[bb_find(v, s)]);
+	const struct bb_line *l = p;
+	unsigned int c = 0;
+
+	for (int i = 0; i < BB_LINES; i++)
+		for (int j = 0; j < BB_LINE; j++)
+			c += ld(&l[i].end[j]) <= s;
+	return c;
+}
+
+#ifdef BB_SIMD
+/*
+ * Vector loads go through a volatile pointer: one load instruction that the
+ * compiler may neither repeat nor split, the READ_ONCE of a vector.  A torn
+ * vector (some lanes old, some new) is one more garbage result that the
+ * sequence check throws away.
+ */
+#define BB_AVX512 __attribute__((target("avx512f,popcnt")))
+#define BB_AVX2 __attribute__((target("avx2,popcnt")))
+
+BB_AVX512 bb_inline unsigned int bb_rank_node_avx512(const void *p,
+						     uint64_t s)
+{
+	const volatile __m512i *k = p;
+	__m512i sv = _mm512_set1_epi64((long long)s);
+
+	/* One mask of 16 bits, one move out of the mask registers. */
+	return _mm_popcnt_u32(_cvtmask16_u32(_mm512_kunpackb(
+			_mm512_cmple_epu64_mask(k[1], sv),
+			_mm512_cmple_epu64_mask(k[0], sv))));
+}
+
+/* A leaf line is one zmm: ends in lanes 0-3, compared under mask 0xf. */
+BB_AVX512 bb_inline unsigned int bb_rank_leaf_avx512(const void *p,
+						     uint64_t s)
+{
+	const volatile __m512i *l = p;
+	__m512i sv = _mm512_set1_epi64((long long)s);
+
+	return _mm_popcnt_u32(_cvtmask16_u32(_mm512_kunpackb(
+			_mm512_mask_cmple_epu64_mask(0xf, l[1], sv),
+			_mm512_mask_cmple_epu64_mask(0xf, l[0], sv))));
+}
+
+/* AVX2 compares signed only: flip the sign bits to compare unsigned.
+ * Counting keys > s and subtracting keeps one compare per vector. */
+BB_AVX2 bb_inline unsigned int bb_rank4_gt_avx2(const volatile __m256i *k,
+						__m256i sv)
+{
+	__m256i bias = _mm256_set1_epi64x(INT64_MIN);
+	__m256i gt = _mm256_cmpgt_epi64(_mm256_xor_si256(*k, bias), sv);
+
+	return (unsigned int)_mm256_movemask_pd(_mm256_castsi256_pd(gt));
+}
+
+BB_AVX2 bb_inline unsigned int bb_rank_node_avx2(const void *p, uint64_t s)
+{
+	const volatile __m256i *k = p;
+	__m256i sv = _mm256_set1_epi64x((long long)(s ^ (1ULL << 63)));
+	unsigned int m = 0;
+
+#pragma GCC unroll 4
+	for (int i = 0; i < BB_KEYS / 4; i++)
+		m |= bb_rank4_gt_avx2(&k[i], sv) << (4 * i);
+	return BB_KEYS - _mm_popcnt_u32(m);
+}
+
+BB_AVX2 bb_inline unsigned int bb_rank_leaf_avx2(const void *p, uint64_t s)
+{
+	const volatile __m256i *l = p;
+	__m256i sv = _mm256_set1_epi64x((long long)(s ^ (1ULL << 63)));
+	/* Lines are two ymm each: the ends are the even ones. */
+	unsigned int m = bb_rank4_gt_avx2(&l[0], sv) |
+			 bb_rank4_gt_avx2(&l[2], sv) << 4;
+
+	return BB_LEAF - _mm_popcnt_u32(m);
+}
+#endif /* BB_SIMD */
+
+/*
+ * A search ends at the first range that ends after @s: the padding slot
+ * after the last range when none does.  Node j of a level names children
+ * up to 17j + 16, inside the room of the level below whatever the keys
+ * say; the leaf is clamped to the leaves and the leaf rank taken mod 8, so
+ * a torn view reads inside the array whatever it holds.  On a consistent
+ * view neither bites: each node's last existing child holds an end > s
+ * (the padding ends at UINT64_MAX, and s < UINT64_MAX for every range that
+ * can hold a bad sector), so the rank never passes it.
+ */
+/* Node offsets are in bytes from the start of their level: a node and a
+ * leaf are both 128 bytes, so the offset a search ends with is the
+ * leaf's, and no step turns an index into an address. */
+_Static_assert(sizeof(struct bb_node) == 128 && sizeof(struct bb_leaf) == 128,
+	       "node and leaf size");
+
+bb_inline size_t bb_step(const struct bb_arr *a, unsigned int h, size_t o,
+			 uint64_t s, bb_rank_fn *rank_node)
+{
+	size_t c = rank_node((const char *)a->lv[h] + o, s);
+
+	return o * BB_FAN + c * sizeof(struct bb_node);
+}
+
+/* Byte offset of the leaf to search for @s, from a->leaf. */
+bb_inline size_t bb_descend(const struct bb_arr *a, unsigned int h,
+			    uint64_t s, bb_rank_fn *rank_node)
+{
+	size_t o = 0, last = (a->nleaf - 1) * sizeof(struct bb_leaf);
+
+	/* The last four levels unrolled, so that their header fields sit at
+	 * constant offsets.  Height 4 holds up to 668,167 ranges; in taller
+	 * tables the top levels are not what costs (and the 10 M-range test
+	 * runs this loop). */
+	for (; h > 4; h--)
+		o = bb_step(a, h, o, s, rank_node);
+	switch (h) {
+	case 4:
+		o = bb_step(a, 4, o, s, rank_node);
+		/* fall through */
+	case 3:
+		o = bb_step(a, 3, o, s, rank_node);
+		/* fall through */
+	case 2:
+		o = bb_step(a, 2, o, s, rank_node);
+		/* fall through */
+	case 1:
+		o = bb_step(a, 1, o, s, rank_node);
+		/* fall through */
+	default:
+		break;
+	}
+	return o < last ? o : last;
+}
+
+/* Slot of the first range that ends after @s (see bb_descend). */
+bb_inline size_t bb_search(const struct bb_arr *a, unsigned int h, uint64_t s,
+			   bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
+{
+	size_t o = bb_descend(a, h, s, rank_node);
+	unsigned int p = rank_leaf((const char *)a->leaf + o, s);
+
+	return o / sizeof(struct bb_leaf) * BB_LEAF + (p & (BB_LEAF - 1));
+}
+
+/*
+ * One lookup, no retry.  @H >= 0: the tree is H levels high (the writer
+ * chose this function for that height); H < 0: read the height.  A torn
+ * view may pair any of them with any array: a fixed height the array has
+ * no room for gives garbage, not a fault.
+ */
+bb_inline uint64_t bb_lookup_once(const struct udax_bb *bb, uint64_t s,
+				  uint64_t e, int H, bb_rank_fn *rank_node,
+				  bb_rank_fn *rank_leaf)
+{
+	const struct bb_arr *a = __atomic_load_n(&bb->arr, __ATOMIC_ACQUIRE);
+	const struct bb_leaf *lf;
+	unsigned int h, p;
+	uint64_t rs, mask;
+
+	if (H >= 0) {
+		if (udax__unlikely((unsigned int)H > a->nlev))
+			return 0;
+		h = H;
+	} else {
+		h = ld(&bb->height);
+		h = h < a->nlev ? h : a->nlev;
+	}
+	lf = (const void *)((const char *)a->leaf +
+			    bb_descend(a, h, s, rank_node));
+	p = rank_leaf(lf, s) & (BB_LEAF - 1);
+	rs = ld(&lf->l[p / BB_LINE].start[p % BB_LINE]);
 	/* Whether the range starts before @e is random: no branch. */
-	uint64_t mask = -(uint64_t)(rs < e);
-
+	mask = -(uint64_t)(rs < e);
 	return ((rs > s ? rs : s) & mask) | ~mask;
+}
+
+static uint64_t bb_lookup_retry(const struct udax_bb *bb, uint64_t s,
+				uint64_t e);
+
+/* The rest of a lookup that started its read section at @seq. */
+bb_inline uint64_t bb_lookup_fin(const struct udax_bb *bb, uint64_t s,
+				 uint64_t e, unsigned long seq, int H,
+				 bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
+{
+	uint64_t ret = bb_lookup_once(bb, s, e, H, rank_node, rank_leaf);
+
+	if (udax__unlikely(bb_read_retry(bb, seq)))
+		return bb_lookup_retry(bb, s, e);
+	return ret;
+}
+
+/*
+ * Lookup functions per code path and height: 0 to 4 levels (up to 668,167
+ * ranges) straight-line, taller trees through the loop.  A writer that
+ * changes the height stores the matching one in bb->lookup; without the
+ * height to read, clamp and switch on, a lookup at 512 ranges is a tenth
+ * shorter.
+ */
+#define BB_LOOKUP_FNS	6
+#define BB_LOOKUPS(isa, attr)						\
+attr static uint64_t bb_lookup_##isa##_h(const struct udax_bb *bb,	\
+					 uint64_t s, uint64_t e,	\
+					 unsigned long seq)		\
+{									\
+	return bb_lookup_fin(bb, s, e, seq, -1, bb_rank_node_##isa,	\
+			     bb_rank_leaf_##isa);			\
+}									\
+BB_LOOKUP_H(isa, attr, 0) BB_LOOKUP_H(isa, attr, 1)			\
+BB_LOOKUP_H(isa, attr, 2) BB_LOOKUP_H(isa, attr, 3)			\
+BB_LOOKUP_H(isa, attr, 4)						\
+static bb_lookup_fn *const bb_lookups_##isa[BB_LOOKUP_FNS] = {		\
+	bb_lookup_##isa##_0, bb_lookup_##isa##_1, bb_lookup_##isa##_2,	\
+	bb_lookup_##isa##_3, bb_lookup_##isa##_4, bb_lookup_##isa##_h,	\
+};
+#define BB_LOOKUP_H(isa, attr, H)					\
+attr static uint64_t bb_lookup_##isa##_##H(const struct udax_bb *bb,	\
+					   uint64_t s, uint64_t e,	\
+					   unsigned long seq)		\
+{									\
+	return bb_lookup_fin(bb, s, e, seq, H, bb_rank_node_##isa,	\
+			     bb_rank_leaf_##isa);			\
+}
+
+BB_LOOKUPS(c, )
+#ifdef BB_SIMD
+BB_LOOKUPS(avx2, BB_AVX2)
+BB_LOOKUPS(avx512, BB_AVX512)
+#endif
+
+static inline bb_lookup_fn *bb_lookup_for(const struct udax_bb *bb,
+					  unsigned int h)
+{
+	return bb->lookups[h < BB_LOOKUP_FNS - 1 ? h : BB_LOOKUP_FNS - 1];
+}
+
+/* Retries, rare, take the portable path: the answer is the same. */
+__attribute__((noinline, cold))
+static uint64_t bb_lookup_retry(const struct udax_bb *bb, uint64_t s,
+				uint64_t e)
+{
+	unsigned long seq;
+	uint64_t ret;
+
+	do {
+		seq = bb_read_begin(bb);
+		ret = bb_lookup_once(bb, s, e, -1, bb_rank_node_c,
+				     bb_rank_leaf_c);
+	} while (bb_read_retry(bb, seq));
+	return ret;
 }
 
 uint64_t udax__bb_first_bad(const struct udax_bb *bb, uint64_t s, uint64_t n)
 {
-	struct bb_view v;
+	uint64_t e = bb_end_of(s, n);
 	unsigned long seq;
-	uint64_t e = bb_end_of(s, n), ret;
 
 	/* The common case, a clean device, in one load: writers store nr once
 	 * per change, so a zero is the count of some version of the table. */
 	if (!n || !ld(&bb->nr))
 		return UINT64_MAX;
-	do {
-		seq = bb_read_begin(bb);
-		bb_view(bb, &v);
-		ret = bb_first_bad_view(&v, s, e);
-	} while (bb_read_retry(bb, seq));
-	return ret;
+	/*
+	 * The function is read inside the read section: it goes with the
+	 * height.  It ends the section itself, and there is no loop around
+	 * the first try (a retry goes out of line): nothing to keep live
+	 * across a call, so nothing to save on the path nearly every lookup
+	 * takes.
+	 */
+	seq = bb_read_begin(bb);
+	return ld(&bb->lookup)(bb, s, e, seq);
 }
 
 size_t udax__bb_count(const struct udax_bb *bb)
@@ -301,12 +631,14 @@ static uint64_t bb_count_in_view(const struct bb_view *v, uint64_t s,
 				 uint64_t e)
 {
 	uint64_t sum = 0;
-	size_t k, steps;
+	size_t i;
 
-	k = bb_find(v, s);
-	/* Bound the walk: a torn view may not be a tree in order. */
-	for (steps = 0; k && steps < v->nr; steps++) {
-		uint64_t rs = ld(&v->start[k]), re = ld(&v->end[k]);
+	/* Bounded by the clamped count: a torn view may not be in order. */
+	for (i = bb_search(v->a, v->h, s, bb_rank_node_c, bb_rank_leaf_c);
+	     i < v->nr; i++) {
+		const struct bb_line *l = bb_line(v->a, i);
+		uint64_t rs = ld(&l->start[i % BB_LINE]);
+		uint64_t re = ld(&l->end[i % BB_LINE]);
 
 		if (rs >= e)
 			break;
@@ -316,7 +648,6 @@ static uint64_t bb_count_in_view(const struct bb_view *v, uint64_t s,
 			re = e;
 		if (re > rs)
 			sum += re - rs;
-		k = bb_next_node(k, v->nr);
 	}
 	return sum;
 }
@@ -327,7 +658,7 @@ uint64_t udax__bb_count_in(const struct udax_bb *bb, uint64_t s, uint64_t n)
 	unsigned long seq;
 	uint64_t e = bb_end_of(s, n), ret;
 
-	if (!n)
+	if (!n || s == UINT64_MAX)
 		return 0;
 	do {
 		seq = bb_read_begin(bb);
@@ -342,18 +673,17 @@ size_t udax__bb_snapshot(const struct udax_bb *bb, struct udax_range *out,
 {
 	struct bb_view v;
 	unsigned long seq;
-	size_t i, k;
+	size_t i;
 
 	do {
 		seq = bb_read_begin(bb);
 		bb_view(bb, &v);
-		k = bb_first_node(v.nr);
-		for (i = 0; i < v.nr && i < max && k; i++) {
-			uint64_t rs = ld(&v.start[k]);
+		for (i = 0; i < v.nr && i < max; i++) {
+			const struct bb_line *l = bb_line(v.a, i);
+			uint64_t rs = ld(&l->start[i % BB_LINE]);
 
 			out[i].off = rs;
-			out[i].len = ld(&v.end[k]) - rs;
-			k = bb_next_node(k, v.nr);
+			out[i].len = ld(&l->end[i % BB_LINE]) - rs;
 		}
 	} while (bb_read_retry(bb, seq));
 	return v.nr;
@@ -361,37 +691,112 @@ size_t udax__bb_snapshot(const struct udax_bb *bb, struct udax_range *out,
 
 /* ---- writers ------------------------------------------------------------ */
 
-static struct bb_arr *bb_arr_alloc(size_t cap)
+/* Inner levels above @leaves leaves; m[h] = nodes on level h, m[0] leaves. */
+static unsigned int bb_levels(size_t leaves, size_t *m)
 {
-	size_t bytes, per = 2 * sizeof(uint64_t);
-	struct bb_arr *a;
+	unsigned int h = 0;
 
-	if (cap > (SIZE_MAX - BB_PAGE - BB_HDR) / per - 1)
-		return NULL;
-	bytes = BB_HDR + (cap + 1) * per;
-	bytes = (bytes + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
-	a = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+	m[0] = leaves;
+	while (m[h] > 1) {
+		m[h + 1] = (m[h] + BB_FAN - 1) / BB_FAN;
+		h++;
+	}
+	return h;
+}
+
+/* @bytes of zeroes, 2 MiB-aligned with huge pages from @leaves on when
+ * that big. */
+static void *bb_map(size_t bytes, size_t leaves)
+{
+	char *p, *q;
+
+	if (bytes < BB_HUGE) {
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return p == MAP_FAILED ? NULL : p;
+	}
+	/*
+	 * Lookups probe big tables at random: with 4 KiB pages the leaves
+	 * also miss the TLB.  Only written 2 MiB regions become resident,
+	 * so this costs at most 2 MiB past the data.  The inner levels
+	 * keep small pages: their rooms are mostly never written, and a
+	 * huge page would make the gaps resident.
+	 */
+	p = mmap(NULL, bytes + BB_HUGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a == MAP_FAILED)
+	if (p == MAP_FAILED)
 		return NULL;
-	/* Lookups probe big tables at random: with 4 KiB pages most levels
-	 * of the descent also miss the TLB.  Only written 2 MiB regions
-	 * become resident, so this costs at most 2 MiB past the data. */
-	if (bytes >= BB_HUGE)
-		madvise(a, bytes, MADV_HUGEPAGE);
-	/* Use the page rounding: it is mapped anyway. */
-	cap = (bytes - BB_HDR) / per - 1;
-	st(&a->cap, cap);
-	st(&a->bytes, bytes);
+	q = (char *)(((uintptr_t)p + BB_HUGE - 1) & ~(uintptr_t)(BB_HUGE - 1));
+	if (q > p)
+		munmap(p, q - p);
+	if (p + bytes + BB_HUGE > q + bytes)
+		munmap(q + bytes, p + bytes + BB_HUGE - (q + bytes));
+	madvise(q + leaves, bytes - leaves, MADV_HUGEPAGE);
+	return q;
+}
+
+/*
+ * A new array for at least @want ranges: the header, the inner levels
+ * root first (small and hot, together), then the leaves.  Inner level h
+ * has room for 17^(nlev - h) nodes, every node its parent's 17 children
+ * could name, so that no index needs a bound but the leaf's; only the
+ * nodes in use are ever written, and the rest is never resident.
+ */
+static struct bb_arr *bb_arr_alloc(size_t want)
+{
+	size_t nleaf, room = 1, nodes = 0, off, bytes, m[BB_MAXLV + 1];
+	struct bb_arr *a;
+	unsigned int h, i;
+	char *p;
+
+	if (want > BB_CAP_MAX)
+		return NULL;
+	nleaf = bb_leaves(want);
+	h = bb_levels(nleaf, m);
+	for (i = h; i >= 1; i--) {
+		nodes += room;
+		room *= BB_FAN;
+	}
+	off = BB_HDR + nodes * sizeof(struct bb_node);
+	off = (off + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
+	bytes = off + nleaf * sizeof(struct bb_leaf);
+	if (bytes >= BB_HUGE) {
+		off = (off + BB_HUGE - 1) & ~(size_t)(BB_HUGE - 1);
+		bytes = off + nleaf * sizeof(struct bb_leaf);
+	}
+	bytes = (bytes + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
+	a = bb_map(bytes, off);
+	if (!a)
+		return NULL;
+	/* Plain stores: no reader sees the array before its release. */
+	a->cap = nleaf * BB_LEAF - 1;	/* the last leaf's room is free */
+	a->bytes = bytes;
+	a->nlev = h;
+	a->leaf = (struct bb_leaf *)((char *)a + off);
+	a->nleaf = nleaf;
+	p = (char *)a + BB_HDR;
+	room = 1;
+	for (i = h; i >= 1; i--) {
+		a->lv[i] = (struct bb_node *)p;
+		p += room * sizeof(struct bb_node);
+		room *= BB_FAN;
+	}
 	a->next = NULL;
-	st(&bb_ends(a)[0], 0);
-	st(&bb_starts(a, cap)[0], UINT64_MAX);
+	a->used = 0;
 	return a;
+}
+
+static void bb_unmap(struct bb_arr *a)
+{
+	if (a != BB_EMPTY)
+		munmap(a, a->bytes);
 }
 
 /* Drop a replaced array's data pages; keep it mapped for late readers. */
 static void bb_retire(struct udax_bb *bb, struct bb_arr *a)
 {
+	if (a == BB_EMPTY)
+		return;
 	if (a->bytes > BB_PAGE)
 		madvise((char *)a + BB_PAGE, a->bytes - BB_PAGE,
 			MADV_DONTNEED);
@@ -399,143 +804,233 @@ static void bb_retire(struct udax_bb *bb, struct bb_arr *a)
 	bb->retired = a;
 }
 
-/* Sorted ranges of the table into @v (room for bb->nr).  Writer only. */
-static void bb_unlayout(const struct udax_bb *bb, struct bb_rng *v)
+/*
+ * After a table shrank to @n ranges in place: give back the pages of the
+ * leaves it no longer uses, once they are many.  Late readers of those
+ * leaves read zeros, and only on a torn view.
+ */
+static void bb_trim(struct bb_arr *a, size_t n)
 {
-	const struct bb_arr *a = bb->arr;
-	size_t n = bb->nr, k = bb_first_node(n), i;
-	const uint64_t *end, *start;
+	size_t keep = bb_leaves(n);
+	uintptr_t from, to;
 
-	if (!n)
+	if (keep >= a->used) {
+		a->used = keep;
 		return;
-	end = bb_ends(a);
-	start = bb_starts(a, a->cap);
-	for (i = 0; i < n; i++) {
-		v[i].start = start[k];
-		v[i].end = end[k];
-		k = bb_next_node(k, n);
 	}
+	if (keep > a->used / 2 ||
+	    (a->used - keep) * sizeof(struct bb_leaf) < BB_HUGE)
+		return;
+	from = ((uintptr_t)(a->leaf + keep) + BB_PAGE - 1) &
+	       ~(uintptr_t)(BB_PAGE - 1);
+	to = (uintptr_t)(a->leaf + a->used) & ~(uintptr_t)(BB_PAGE - 1);
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
+	a->used = keep;
+}
+
+static inline void bb_put(struct bb_arr *a, size_t i, uint64_t s, uint64_t e)
+{
+	struct bb_line *l = bb_line(a, i);
+
+	st(&l->start[i % BB_LINE], s);
+	st(&l->end[i % BB_LINE], e);
+}
+
+/* Writer-side reads: only writers store, and they hold the lock. */
+static inline uint64_t bb_start(const struct bb_arr *a, size_t i)
+{
+	return bb_line(a, i)->start[i % BB_LINE];
+}
+
+static inline uint64_t bb_end(const struct bb_arr *a, size_t i)
+{
+	return bb_line(a, i)->end[i % BB_LINE];
+}
+
+static inline void bb_copy(struct bb_arr *to, size_t i, const struct bb_arr *a,
+			   size_t j)
+{
+	bb_put(to, i, bb_start(a, j), bb_end(a, j));
 }
 
 /*
- * Make @v (n sorted, disjoint, merged ranges) the table's contents.  Fails
- * only before anything visible changed.
+ * Slots 0..n-1 of @a hold the ranges: pad the rest of the last leaf and
+ * build the inner levels over the leaves.  Returns the height.
  */
-static int bb_publish(struct udax_bb *bb, const struct bb_rng *v, size_t n)
+static unsigned int bb_build(struct bb_arr *a, size_t n)
 {
-	struct bb_arr *old = bb->arr, *a = old;
-	unsigned long seq = bb->seq;
-	uint64_t *end, *start;
-	size_t k, i;
+	size_t m[BB_MAXLV + 1], nleaf = bb_leaves(n), span = 1, i, j;
+	unsigned int h, lv, c;
 
-	if (n && (!a || n > a->cap)) {
-		size_t cap = old ? old->cap : 0;
+	for (i = n; i < nleaf * BB_LEAF; i++)
+		bb_put(a, i, UINT64_MAX, UINT64_MAX);
+	h = bb_levels(nleaf, m);
+	for (lv = 1; lv <= h; lv++) {
+		struct bb_node *nd = a->lv[lv];
 
-		cap += cap / 2;
-		a = bb_arr_alloc(cap > n ? cap : n);
-		if (!a)
-			return -ENOMEM;
+		/* Child c of node j is node 17j + c below, and spans leaves
+		 * up to (17j + c + 1) * span - 1.  A child past the end gets
+		 * the last leaf's, UINT64_MAX: the padding ends there. */
+		for (j = 0; j < m[lv]; j++) {
+			for (c = 0; c < BB_KEYS; c++) {
+				size_t last = (j * BB_FAN + c + 1) * span;
+
+				last = (last < nleaf ? last : nleaf) - 1;
+				st(&nd[j].key[c], bb_end(a, last * BB_LEAF +
+							 BB_LEAF - 1));
+			}
+		}
+		span *= BB_FAN;
 	}
-	if (!a)
-		return 0;	/* empty, and never was anything else */
-	end = bb_ends(a);
-	start = bb_starts(a, a->cap);
+	if (nleaf > a->used)
+		a->used = nleaf;
+	return h;
+}
 
-	st(&bb->seq, seq + 1);
+/*
+ * Write sections (bb->lock held).  Stores between begin and end are seen
+ * by no reader that does not retry.
+ */
+static void bb_write_begin(struct udax_bb *bb)
+{
+	st(&bb->seq, bb->seq + 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	k = bb_first_node(n);
-	for (i = 0; i < n; i++) {
-		st(&start[k], v[i].start);
-		st(&end[k], v[i].end);
-		k = bb_next_node(k, n);
-	}
+}
+
+static void bb_write_end(struct udax_bb *bb, struct bb_arr *a, size_t n,
+			 unsigned int h)
+{
 	/* Release: a reader that sees a new array sees it initialized. */
 	__atomic_store_n(&bb->arr, a, __ATOMIC_RELEASE);
 	st(&bb->nr, n);
-	__atomic_store_n(&bb->seq, seq + 2, __ATOMIC_RELEASE);
+	st(&bb->height, h);
+	st(&bb->lookup, bb_lookup_for(bb, h));
+	__atomic_store_n(&bb->seq, bb->seq + 1, __ATOMIC_RELEASE);
+}
 
-	if (old && a != old)
+/* An array for @n ranges: the current one, or a new one grown by 1.5x. */
+static struct bb_arr *bb_room(struct udax_bb *bb, size_t n)
+{
+	size_t cap = bb->arr->cap;
+
+	if (n <= cap)
+		return bb->arr;
+	cap += cap / 2;
+	cap = cap > n ? cap : n;
+	return bb_arr_alloc(cap <= BB_CAP_MAX ? cap : n);
+}
+
+/* Finish a change whose ranges are in @a: pad, index, publish. */
+static void bb_commit(struct udax_bb *bb, struct bb_arr *a, size_t n)
+{
+	struct bb_arr *old = bb->arr;
+	unsigned int h = bb_build(a, n);
+
+	/* A new array was filled unseen; only its publication is a section
+	 * (readers may have the old array with the new count). */
+	if (a != old)
+		bb_write_begin(bb);
+	bb_write_end(bb, a, n, h);
+	if (a != old)
 		bb_retire(bb, old);
+	else
+		bb_trim(a, n);
+}
+
+/*
+ * Replace ranges [i0, i1) with the @k ranges of @mid.  Fails only before
+ * anything visible changed.
+ */
+static int bb_splice(struct udax_bb *bb, size_t i0, size_t i1,
+		     const struct bb_rng *mid, size_t k)
+{
+	struct bb_arr *old = bb->arr, *a;
+	size_t n = bb->nr, nn = n - (i1 - i0) + k, i;
+
+	a = bb_room(bb, nn);
+	if (!a)
+		return -ENOMEM;
+	if (a != old) {
+		for (i = 0; i < i0; i++)
+			bb_copy(a, i, old, i);
+		for (i = i1; i < n; i++)
+			bb_copy(a, i - i1 + i0 + k, old, i);
+	} else {
+		bb_write_begin(bb);
+		/* Move the tail like memmove: a set or a split adds one
+		 * range at most, a merge or a clear may remove many. */
+		if (i0 + k > i1)
+			for (i = n; i-- > i1;)
+				bb_copy(a, i + (i0 + k - i1), a, i);
+		else if (i0 + k < i1)
+			for (i = i1; i < n; i++)
+				bb_copy(a, i - (i1 - i0 - k), a, i);
+	}
+	for (i = 0; i < k; i++)
+		bb_put(a, i0 + i, mid[i].start, mid[i].end);
+	bb_commit(bb, a, nn);
 	return 0;
 }
 
-/* Set: absorb every range that overlaps or touches [s, e). */
-static size_t bb_apply_set(const struct bb_rng *in, size_t n,
-			   struct bb_rng *out, uint64_t s, uint64_t e)
+/* First slot among the first @n whose start (or end) is > @x, else n. */
+static size_t bb_after(const struct bb_arr *a, size_t n, uint64_t x,
+		       bool by_start)
 {
-	size_t i, o = 0;
-	bool done = false;
+	size_t lo = 0, hi = n;
 
-	for (i = 0; i < n; i++) {
-		if (in[i].end < s) {
-			out[o++] = in[i];
-		} else if (in[i].start > e) {
-			if (!done)
-				out[o++] = (struct bb_rng){ s, e };
-			done = true;
-			out[o++] = in[i];
-		} else {
-			if (in[i].start < s)
-				s = in[i].start;
-			if (in[i].end > e)
-				e = in[i].end;
-		}
+	/* Invariant: slots [0, lo) are <= x, slots [hi, n) are > x. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((by_start ? bb_start(a, mid) : bb_end(a, mid)) <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (!done)
-		out[o++] = (struct bb_rng){ s, e };
-	return o;
-}
-
-/* Clear: keep whatever of each range lies outside [s, e). */
-static size_t bb_apply_clear(const struct bb_rng *in, size_t n,
-			     struct bb_rng *out, uint64_t s, uint64_t e)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		if (in[i].end <= s || in[i].start >= e) {
-			out[o++] = in[i];
-			continue;
-		}
-		if (in[i].start < s)
-			out[o++] = (struct bb_rng){ in[i].start, s };
-		if (in[i].end > e)
-			out[o++] = (struct bb_rng){ e, in[i].end };
-	}
-	return o;
+	return lo;
 }
 
 static int bb_modify(struct udax_bb *bb, uint64_t s, uint64_t n, bool set)
 {
-	struct bb_view v;
-	struct bb_rng *in, *out;
 	uint64_t e = bb_end_of(s, n);
-	size_t nr;
-	int ret;
+	struct bb_rng mid[2];
+	struct bb_arr *a;
+	size_t nr, i0, i1, k = 0;
+	int ret = 0;
 
 	if (!n || s == UINT64_MAX)
 		return 0;
 	pthread_mutex_lock(&bb->lock);
+	a = bb->arr;
+	nr = bb->nr;
 	/* Skip no-ops: they would cost a rebuild and make readers retry. */
-	bb_view(bb, &v);
-	if (set ? bb_count_in_view(&v, s, e) == e - s :
-		  bb_first_bad_view(&v, s, e) == UINT64_MAX) {
-		pthread_mutex_unlock(&bb->lock);
-		return 0;
+	if (set) {
+		/* Absorb every range that overlaps or touches [s, e). */
+		i0 = s ? bb_after(a, nr, s - 1, false) : 0;
+		i1 = bb_after(a, nr, e, true);
+		if (i1 - i0 == 1 && bb_start(a, i0) <= s && bb_end(a, i0) >= e)
+			goto out;
+		mid[0].start = s;
+		mid[0].end = e;
+		if (i0 < i1 && bb_start(a, i0) < s)
+			mid[0].start = bb_start(a, i0);
+		if (i0 < i1 && bb_end(a, i1 - 1) > e)
+			mid[0].end = bb_end(a, i1 - 1);
+		k = 1;
+	} else {
+		/* Keep what lies outside [s, e) of each range it overlaps. */
+		i0 = bb_after(a, nr, s, false);
+		i1 = bb_after(a, nr, e - 1, true);
+		if (i0 == i1)
+			goto out;
+		if (bb_start(a, i0) < s)
+			mid[k++] = (struct bb_rng){ bb_start(a, i0), s };
+		if (bb_end(a, i1 - 1) > e)
+			mid[k++] = (struct bb_rng){ e, bb_end(a, i1 - 1) };
 	}
-	ret = -ENOMEM;
-	in = malloc((2 * bb->nr + 1) * sizeof(*in));
-	if (!in)
-		goto out_unlock;
-	out = in + bb->nr;
-	bb_unlayout(bb, in);
-	if (set)
-		nr = bb_apply_set(in, bb->nr, out, s, e);
-	else
-		nr = bb_apply_clear(in, bb->nr, out, s, e);
-	ret = bb_publish(bb, out, nr);
-	free(in);
-out_unlock:
+	ret = bb_splice(bb, i0, i1, mid, k);
+out:
 	pthread_mutex_unlock(&bb->lock);
 	return ret;
 }
@@ -584,45 +1079,136 @@ static size_t bb_normalize(struct bb_rng *v, size_t n)
 	return o;
 }
 
+/* Whether @r is already what the table would keep: sorted, non-empty,
+ * neither overlapping nor touching, no end past UINT64_MAX. */
+static bool bb_is_normal(const struct udax_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!r[i].len || r[i].len > UINT64_MAX - r[i].off)
+			return false;
+		if (i && r[i].off <= r[i - 1].off + r[i - 1].len)
+			return false;
+	}
+	return true;
+}
+
 /*
  * The ranges need not be sorted or merged: they are normalized the way set
- * would leave them.  Lengths past UINT64_MAX are clamped like set's.
+ * would leave them.  Lengths past UINT64_MAX are clamped like set's.  Input
+ * that is already normal (the usual case) is laid out without a copy.
  */
 int udax__bb_assign(struct udax_bb *bb, const struct udax_range *r, size_t n)
 {
 	struct bb_rng *v = NULL;
+	struct bb_arr *old, *a;
 	size_t i;
-	int ret;
+	int ret = 0;
 
-	if (n > SIZE_MAX / sizeof(*v))
-		return -ENOMEM;
-	if (n) {
+	if (!bb_is_normal(r, n)) {
+		if (n > SIZE_MAX / sizeof(*v))
+			return -ENOMEM;
 		v = malloc(n * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			v[i].start = r[i].off;
+			v[i].end = bb_end_of(r[i].off, r[i].len);
+		}
+		n = bb_normalize(v, n);
 	}
-	for (i = 0; i < n; i++) {
-		v[i].start = r[i].off;
-		v[i].end = bb_end_of(r[i].off, r[i].len);
-	}
-	n = bb_normalize(v, n);
 	pthread_mutex_lock(&bb->lock);
-	ret = bb_publish(bb, v, n);
+	old = bb->arr;
+	if (old == BB_EMPTY && !n)
+		goto out;	/* empty, and never was anything else */
+	a = bb_room(bb, n);
+	if (!a) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (a == old)
+		bb_write_begin(bb);
+	for (i = 0; i < n; i++) {
+		if (v)
+			bb_put(a, i, v[i].start, v[i].end);
+		else
+			bb_put(a, i, r[i].off, r[i].off + r[i].len);
+	}
+	bb_commit(bb, a, n);
+out:
 	pthread_mutex_unlock(&bb->lock);
 	free(v);
 	return ret;
 }
 
+/* ---- instruction set ---------------------------------------------------- */
+
+static const char *const bb_isa_names[] = {
+	[BB_ISA_C] = "scalar",
+	[BB_ISA_AVX2] = "avx2",
+	[BB_ISA_AVX512] = "avx512",
+};
+
+static pthread_once_t bb_isa_once = PTHREAD_ONCE_INIT;
+static unsigned int bb_isa_best;
+
+static void bb_isa_probe(void)
+{
+#ifdef BB_SIMD
+	unsigned int a, b, c, d, b7 = 0, lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) ||
+	    !(c & bit_AVX) || !(c & bit_POPCNT))
+		return;
+	/* The vector registers also need the OS to save them (XCR0). */
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if (!__get_cpuid_count(7, 0, &a, &b7, &c, &d))
+		return;
+	if ((lo & 0x6) == 0x6 && (b7 & bit_AVX2))
+		bb_isa_best = BB_ISA_AVX2;
+	if ((lo & 0xe6) == 0xe6 && (b7 & bit_AVX512F))
+		bb_isa_best = BB_ISA_AVX512;
+#endif
+}
+
+/* The best the CPU runs, or UDAX_BB_ISA=scalar|avx2|avx512 if it runs it. */
+static unsigned int bb_isa_pick(void)
+{
+	const char *env = getenv("UDAX_BB_ISA");
+
+	pthread_once(&bb_isa_once, bb_isa_probe);
+	if (env)
+		for (unsigned int i = 0; i <= bb_isa_best; i++)
+			if (!strcmp(env, bb_isa_names[i]))
+				return i;
+	return bb_isa_best;
+}
+
 int udax__bb_new(struct udax_bb **out)
 {
-	struct udax_bb *bb = calloc(1, sizeof(*bb));
+	struct udax_bb *bb;
 
-	if (!bb)
+	/* The reader fields in one cache line. */
+	if (posix_memalign((void **)&bb, 64, sizeof(*bb)))
 		return -ENOMEM;
+	memset(bb, 0, sizeof(*bb));
 	if (pthread_mutex_init(&bb->lock, NULL)) {
 		free(bb);
 		return -ENOMEM;
 	}
+	bb->arr = BB_EMPTY;
+	switch (bb_isa_pick()) {
+#ifdef BB_SIMD
+	case BB_ISA_AVX512:
+		bb->lookups = bb_lookups_avx512;
+		break;
+	case BB_ISA_AVX2:
+		bb->lookups = bb_lookups_avx2;
+		break;
+#endif
+	default:
+		bb->lookups = bb_lookups_c;
+	}
+	bb->lookup = bb->lookups[0];
 	*out = bb;
 	return 0;
 }
@@ -633,11 +1219,10 @@ void udax__bb_free(struct udax_bb *bb)
 
 	if (!bb)
 		return;
-	if (bb->arr)
-		munmap(bb->arr, bb->arr->bytes);
+	bb_unmap(bb->arr);
 	for (a = bb->retired; a; a = next) {
 		next = a->next;
-		munmap(a, a->bytes);
+		bb_unmap(a);
 	}
 	pthread_mutex_destroy(&bb->lock);
 	free(bb);

@@ -22,6 +22,9 @@ static const size_t no_ranges;
  * emulated image goes first: its magic header is the surest probe. */
 static const struct udax_backend *const backends[] = {
 	&udax__emul_backend,
+	&udax__fsdax_backend,
+	&udax__pmem_backend,
+	&udax__devdax_backend,
 };
 
 unsigned long udax_kaddr_mode(const void *kaddr)

@@ -64,10 +64,82 @@ static bool fault_is_mce(const struct udax_fault *f)
 	       (f->code == BUS_MCEERR_AR || f->code == BUS_MCEERR_AO);
 }
 
+/* Is fault @g, met by a copy at device offset @off, poison?  0 if so. */
+static int fault_kind(struct udax_dev *dev, uint64_t off,
+		      const struct udax_fault *g, bool write)
+{
+	if (dev->ops->fault)
+		return dev->ops->fault(dev, off, g, write);
+	return fault_is_mce(g) ? 0 : -ENXIO;
+}
+
+/*
+ * Consumed poison reported for a whole huge page: a device-dax mapping of
+ * 2 MiB (or 1 GiB) pages says si_addr_lsb 21 (30) with si_addr rounded
+ * down, so the copy stopped at that unit's start (or at its own, inside
+ * it).  Linux's memory_failure() has unmapped the whole unit; touching it
+ * again maps it again, and on real media the poisoned line faults again.
+ * So the copy goes on page by page through the unit (as far as it was
+ * asked to copy): the page where it faults again is the poisoned one, and
+ * only that 4 KiB page is recorded, the copy's own progress being more
+ * precise than the signal.  When nothing faults again, the poison could
+ * not be found: the signal was simulated (MADV_HWPOISON, an injected
+ * machine check: Linux 6.1 maps the unit again and it reads fine), or it
+ * lies outside this copy.  Then the kernel's word is all there is: the
+ * whole unit is recorded and the copy stops at its start, as it did.
+ */
+static size_t huge_fault(struct udax_dev *dev, uint64_t off, char *user,
+			 size_t c, size_t len, const struct udax_fault *f,
+			 bool write, int *err)
+{
+	uint64_t unit = 1ULL << f->lsb;
+	uintptr_t a = (uintptr_t)f->addr & ~(uintptr_t)(unit - 1);
+	uintptr_t io = (uintptr_t)dev->io_base;
+	uint64_t u0 = a > io ? a - io : 0, u1 = a - io + unit;
+	size_t c0 = c, end;
+
+	if (u1 > dev->size)
+		u1 = dev->size;
+	end = u1 - off < len ? (size_t)(u1 - off) : len;
+	while (c < end) {
+		size_t step = UDAX_PAGE_SIZE - ((off + c) & (UDAX_PAGE_SIZE - 1));
+		struct udax_fault g;
+		size_t d;
+		int rc;
+
+		if (step > end - c)
+			step = end - c;
+		if (write)
+			d = udax__mc_copy(dev->io_base + off + c, user + c, step,
+					  true, &g);
+		else
+			d = udax__mc_copy(user + c, dev->io_base + off + c, step,
+					  false, &g);
+		c += d;
+		if (d == step)
+			continue;
+		if (write ? g.in_src : !g.in_src) {
+			*err = -EFAULT;
+			return c;
+		}
+		rc = fault_kind(dev, off + c, &g, write);
+		if (rc) {
+			*err = rc;
+			return c;
+		}
+		udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
+		return c;
+	}
+	udax__dbg("poison somewhere in %#llx+%#llx did not fault again: all of it is known",
+		  (unsigned long long)u0, (unsigned long long)(u1 - u0));
+	udax__memory_failure(dev, u0, u1 - u0);
+	return c0;
+}
+
 /*
  * A guarded copy through io_base stopped after @c of @len bytes at
  * device offset @off.  Decide what it was; for poison, find the page and
- * record it.  Returns the (possibly larger) count copied.
+ * record it.  Returns the count copied.
  */
 static __attribute__((noinline)) size_t
 io_fault(struct udax_dev *dev, uint64_t off, char *user, size_t c, size_t len,
@@ -79,46 +151,13 @@ io_fault(struct udax_dev *dev, uint64_t off, char *user, size_t c, size_t len,
 		*err = -EFAULT;		/* the caller's buffer */
 		return c;
 	}
-	if (dev->ops->fault)
-		rc = dev->ops->fault(dev, off + c, f, write);
-	else
-		rc = fault_is_mce(f) ? 0 : -ENXIO;
+	rc = fault_kind(dev, off + c, f, write);
 	if (rc) {
 		*err = rc;
 		return c;
 	}
-	/*
-	 * A huge mapping reports consumed poison for its whole huge page
-	 * (si_addr_lsb 21, si_addr rounded down), so the copy stopped at the
-	 * huge page's start.  Go on page by page to the page that holds it:
-	 * the copy's own progress is the precise answer.
-	 */
-	if (f->lsb > UDAX_PAGE_SHIFT) {
-		while (c < len) {
-			size_t step = UDAX_PAGE_SIZE - ((off + c) & (UDAX_PAGE_SIZE - 1));
-			struct udax_fault g;
-			size_t d;
-
-			if (step > len - c)
-				step = len - c;
-			if (write)
-				d = udax__mc_copy(dev->io_base + off + c, user + c,
-						  step, true, &g);
-			else
-				d = udax__mc_copy(user + c, dev->io_base + off + c,
-						  step, false, &g);
-			c += d;
-			if (d < step) {
-				if (write ? g.in_src : !g.in_src) {
-					*err = -EFAULT;
-					return c;
-				}
-				break;
-			}
-		}
-		if (c == len)
-			return c;	/* the poison was past our range */
-	}
+	if (f->lsb > UDAX_PAGE_SHIFT && f->lsb < 64)
+		return huge_fault(dev, off, user, c, len, f, write, err);
 	udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
 	return c;
 }
@@ -136,8 +175,10 @@ size_t udax__io_read(struct udax_dev *dev, uint64_t off, void *dst,
 		c = lim ? dev->ops->read(dev, off, dst, lim, err) : 0;
 	else if ((c = udax__mc_read(dst, dev->io_base + off, lim, &f)) < lim)
 		return io_fault(dev, off, dst, c, lim, &f, false, err);
+	/* The page: off + c is inside it, not at its start, when the copy
+	 * began there (one page from off + c would reach into the next). */
 	if (c == lim && hit)
-		udax__memory_failure(dev, off + c, UDAX_PAGE_SIZE);
+		udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
 	return c;
 }
 
@@ -156,7 +197,7 @@ size_t udax__io_write(struct udax_dev *dev, uint64_t off, const void *src,
 			  : 0) < lim)
 		return io_fault(dev, off, (char *)src, c, lim, &f, true, err);
 	if (c == lim && hit)
-		udax__memory_failure(dev, off + c, UDAX_PAGE_SIZE);
+		udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
 	return c;
 }
 

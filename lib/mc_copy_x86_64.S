@@ -18,10 +18,11 @@
  * which finds the faulting page and fills *f.  *f is untouched otherwise.
  *
  *   size_t udax__mc_movsb_raw(void *dst, const void *src, size_t len,
- *                             struct udax_mc_raw *raw)
+ *                             struct udax_mc_raw *raw, size_t from)
  *
- * rep movsb alone, for the settling itself: returns 0, or after a fault
- * r > 0 such that dst[0, len - r) is copied, with the fault in *raw.
+ * rep movsb alone, for the settling itself: copies [from, len) (from <= len,
+ * [0, from) being copied already) and returns 0, or after a fault r > 0
+ * such that dst[0, len - r) is copied, with the fault in *raw.
  *
  * What the fixups rely on.  The short paths load head and tail before they
  * store, in no useful order, and move no register: their fixup says nothing
@@ -33,11 +34,24 @@
  * across an interruption).  A stale register (an emulator that does not
  * update them at every access) can only make the bound lower.
  *
- * Registers: %r8 holds f (raw) from entry on; %r10 and %r11 are the
- * handler's; %rax and %r9 are scratch.  No stack until a fixup calls the
- * settling.  Vector registers: the avx2 routine clears the upper halves on
- * every way out (vzeroupper), the avx512 one uses only %xmm16-%zmm31, which
- * need none.
+ * The copy's ranges from the registers.  mcsafe.c's handler must tell a
+ * fault of the copy from a memory-failure report about other memory (an
+ * AO, an injected machine check naming any address) that merely arrived
+ * while a listed instruction ran, so each entry of the table also says
+ * where the interrupted copy's dst, src and len are (MC_REGS_*, mcsafe.c
+ * reads them from the signal's context):
+ *   SHORT  %rdi, %rsi, %rdx as at entry (the short paths move nothing);
+ *   LOOP   len %r9, dst %rdi - (%r9 - %rdx), src likewise;
+ *   MOVSB  len %rdx, dst %rdi - (%rdx - %rcx), src likewise (rep movsb
+ *          advances %rdi, %rsi and counts %rcx down, %rdx stays).
+ * udax__mc_movsb_raw() keeps MOVSB's convention for the whole [0, len) it
+ * settles, as the sigsetjmp guard's re-copy guards all of [0, c).
+ *
+ * Registers: %r8 holds f (raw) from entry on (%r9 in udax__mc_movsb_raw);
+ * %r10 and %r11 are the handler's; %rax and %r9 are scratch.  No stack
+ * until a fixup calls the settling.  Vector registers: the avx2 routine
+ * clears the upper halves on every way out (vzeroupper), the avx512 one
+ * uses only %xmm16-%zmm31, which need none.
  */
 #if defined(__x86_64__)
 
@@ -60,14 +74,26 @@ udax__mc_text_start:
 udax__mc_extable:
 	.popsection
 
+/* Where a listed instruction's copy keeps its ranges (see above; mcsafe.c
+ * has the same numbers). */
+#define MC_REGS_SHORT	0
+#define MC_REGS_LOOP	1
+#define MC_REGS_MOVSB	2
+
 /* A fault at this instruction resumes at @fix.  Entries are 32-bit offsets
- * from udax__mc_text_start: no relocations in a shared library. */
-.macro EX fix:req, insn:vararg
+ * from udax__mc_text_start (no relocations in a shared library) and the
+ * MC_REGS_* of the copy's registers. */
+.macro EXR regs:req, fix:req, insn:vararg
 .Lex\@:
 	\insn
 	.pushsection .rodata.udax_mc_extable, "a"
-	.long	.Lex\@ - udax__mc_text_start, \fix - udax__mc_text_start
+	.long	.Lex\@ - udax__mc_text_start, \fix - udax__mc_text_start, \regs
 	.popsection
+.endm
+
+/* The short paths'. */
+.macro EX fix:req, insn:vararg
+	EXR MC_REGS_SHORT, \fix, \insn
 .endm
 
 .macro FUNC name
@@ -165,39 +191,39 @@ udax__mc_extable:
 	cmp	udax__mc_movsb_max(%rip), %rdx
 	jae	1f
 	mov	%rdx, %rcx
-	EX .Lmovsb_settle, rep movsb
+	EXR MC_REGS_MOVSB, .Lmovsb_settle, rep movsb
 	mov	%rdx, %rax
 	ret
 1:	mov	%rdx, %r9
-	EX \fix, \ld	(%rsi), \r0
-	EX \fix, \ld	\r0, (%rdi)
+	EXR MC_REGS_LOOP, \fix, \ld	(%rsi), \r0
+	EXR MC_REGS_LOOP, \fix, \ld	\r0, (%rdi)
 	mov	%rdi, %rax
 	and	$(\V - 1), %eax
 	sub	$\V, %rax		/* -(bytes to the next boundary) */
 	sub	%rax, %rdi
 	sub	%rax, %rsi
 	add	%rax, %rdx
-2:	EX \fix, \ld	(%rsi), \r0
-	EX \fix, \ld	\V(%rsi), \r1
-	EX \fix, \ld	2*\V(%rsi), \r2
-	EX \fix, \ld	3*\V(%rsi), \r3
-	EX \fix, \sta	\r0, (%rdi)
-	EX \fix, \sta	\r1, \V(%rdi)
-	EX \fix, \sta	\r2, 2*\V(%rdi)
-	EX \fix, \sta	\r3, 3*\V(%rdi)
+2:	EXR MC_REGS_LOOP, \fix, \ld	(%rsi), \r0
+	EXR MC_REGS_LOOP, \fix, \ld	\V(%rsi), \r1
+	EXR MC_REGS_LOOP, \fix, \ld	2*\V(%rsi), \r2
+	EXR MC_REGS_LOOP, \fix, \ld	3*\V(%rsi), \r3
+	EXR MC_REGS_LOOP, \fix, \sta	\r0, (%rdi)
+	EXR MC_REGS_LOOP, \fix, \sta	\r1, \V(%rdi)
+	EXR MC_REGS_LOOP, \fix, \sta	\r2, 2*\V(%rdi)
+	EXR MC_REGS_LOOP, \fix, \sta	\r3, 3*\V(%rdi)
 	add	$4*\V, %rsi
 	add	$4*\V, %rdi
 	sub	$4*\V, %rdx
 	cmp	$4*\V, %rdx
 	ja	2b
-	EX \fix, \ld	-4*\V(%rsi,%rdx), \r0
-	EX \fix, \ld	-3*\V(%rsi,%rdx), \r1
-	EX \fix, \ld	-2*\V(%rsi,%rdx), \r2
-	EX \fix, \ld	-\V(%rsi,%rdx), \r3
-	EX \fix, \ld	\r0, -4*\V(%rdi,%rdx)
-	EX \fix, \ld	\r1, -3*\V(%rdi,%rdx)
-	EX \fix, \ld	\r2, -2*\V(%rdi,%rdx)
-	EX \fix, \ld	\r3, -\V(%rdi,%rdx)
+	EXR MC_REGS_LOOP, \fix, \ld	-4*\V(%rsi,%rdx), \r0
+	EXR MC_REGS_LOOP, \fix, \ld	-3*\V(%rsi,%rdx), \r1
+	EXR MC_REGS_LOOP, \fix, \ld	-2*\V(%rsi,%rdx), \r2
+	EXR MC_REGS_LOOP, \fix, \ld	-\V(%rsi,%rdx), \r3
+	EXR MC_REGS_LOOP, \fix, \ld	\r0, -4*\V(%rdi,%rdx)
+	EXR MC_REGS_LOOP, \fix, \ld	\r1, -3*\V(%rdi,%rdx)
+	EXR MC_REGS_LOOP, \fix, \ld	\r2, -2*\V(%rdi,%rdx)
+	EXR MC_REGS_LOOP, \fix, \ld	\r3, -\V(%rdi,%rdx)
 	\vzu
 	mov	%r9, %rax
 	ret
@@ -368,17 +394,21 @@ FUNC udax__mc_copy_avx512
 	ret
 
 /* ---- rep movsb alone: progress to the byte, on any x86-64 ---------------- */
+/* %rdx stays len and %rcx counts down to 0: the MOVSB registers. */
 
 FUNC udax__mc_movsb_raw
-	mov	%rcx, %r8
+	mov	%rcx, %r9
+	add	%r8, %rdi
+	add	%r8, %rsi
 	mov	%rdx, %rcx
-	EX .Lmovsb_raw_fix, rep movsb
+	sub	%r8, %rcx
+	EXR MC_REGS_MOVSB, .Lmovsb_raw_fix, rep movsb
 	xor	%eax, %eax
 	ret
 .Lmovsb_raw_fix:
 	mov	%rcx, %rax
-	mov	%r10, (%r8)
-	mov	%r11, 8(%r8)
+	mov	%r10, (%r9)
+	mov	%r11, 8(%r9)
 	ret
 	.size	udax__mc_movsb_raw, . - udax__mc_movsb_raw
 

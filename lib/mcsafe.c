@@ -18,15 +18,28 @@
  * is page protection).  The previous sigactions are saved and every signal
  * that is not ours goes to them:
  *
- *   fault ─► mc_handler ─┬─ the kernel sent it and REG_RIP is a listed
- *                        │  instruction ─► RIP = its fixup, the fault in
- *                        │  %r10/%r11, return (the fixup settles the count)
- *                        ├─ this thread is inside a sigsetjmp guard and the
- *                        │  kernel sent it ─► record, siglongjmp to the copy
+ *   fault ─► mc_handler ─┬─ REG_RIP is a listed instruction, and the
+ *                        │  signal is the copy's ─► RIP = its fixup, the
+ *                        │  fault in %r10/%r11, return (the fixup settles
+ *                        │  the count)
+ *                        ├─ this thread is inside a sigsetjmp guard (and
+ *                        │  not in a table copy), and the signal is the
+ *                        │  copy's ─► record, siglongjmp to the copy
+ *                        ├─ SIGBUS ─► watch.c sees it first
  *                        ├─ SIGSEGV, and the hook (emul-fault.c) says it
  *                        │  is emulated poison ─► return
  *                        └─ otherwise ─► the previous handler, or the
  *                           default action re-created (mc_chain())
+ *
+ * The copy's signal, for both kinds of guard: one an instruction raised
+ * (mc_is_fault(): not sent, not the SI_KERNEL SIGBUS with which Linux kills
+ * after a machine check it could not recover) and, for a memory-failure
+ * report (BUS_MCEERR_AR, _AO), one naming memory in the copy's source or
+ * destination, a huge page's report anywhere the page overlaps them
+ * (guard_concerns()).  An AO about other memory, or an AR that was not this
+ * copy's load (an injected machine check names any address), leaves the
+ * copy running; the table copy's ranges come from the interrupted
+ * registers (table_concerns(); why there, at mc_handler()).
  *
  * The table needs no per-thread state at all: the faulting instruction
  * belongs to the innermost copy, so a copy in a signal handler that
@@ -41,7 +54,9 @@
  * answer.  Otherwise [p, c), which lies wholly below the faulting page, is
  * copied again with rep movsb; a fault there comes from a lower page and
  * lowers c, so this ends, with the contract of private.h: dst[0, c) is
- * copied and the faulting page starts at src + c or dst + c.
+ * copied and the faulting page starts at src + c or dst + c.  For a huge
+ * page's report (si_addr_lsb 21, si_addr rounded down) "the faulting page"
+ * is the huge page, as fault_cut() says for both guards; io.c narrows it.
  *
  * The sigsetjmp guard.  Per-thread state: a __thread pointer to the current guard (a sigjmp_buf,
  * the ranges and the fault record) living in udax__mc_copy()'s frame.  It is
@@ -115,10 +130,13 @@
 #define MC_HIDDEN __attribute__((visibility("hidden")))
 
 /* mc_copy_x86_64.S: its listed instructions and their fixups, as offsets
- * from udax__mc_text_start, in address order. */
+ * from udax__mc_text_start, in address order, and where the interrupted
+ * copy keeps its ranges (MC_REGS_*, as mc_copy_x86_64.S defines them). */
 struct mc_ex {
-	int32_t site, fixup;
+	int32_t site, fixup, regs;
 };
+
+enum { MC_REGS_SHORT, MC_REGS_LOOP, MC_REGS_MOVSB };
 extern const struct mc_ex udax__mc_extable[] MC_HIDDEN;
 extern const struct mc_ex udax__mc_extable_end[] MC_HIDDEN;
 extern const char udax__mc_text_start[] MC_HIDDEN;
@@ -178,7 +196,72 @@ void udax__mcsafe_sigbus_action(struct sigaction *eff)
 	       mc_old_bus : cur;
 }
 
+/*
+ * The memory a fault names: its page, or for consumed poison in a huge
+ * mapping (si_addr_lsb > 12, si_addr rounded down) the whole huge page.
+ */
+static inline uintptr_t fault_span(uintptr_t a, int lsb, uintptr_t *start)
+{
+	uintptr_t span = lsb > UDAX_PAGE_SHIFT && lsb < 64 ? (uintptr_t)1 << lsb
+							   : 0;
+
+	*start = span ? a & ~(span - 1) : a & PAGE_MASK;
+	return span;
+}
+
+/*
+ * Where a fault at @a leaves a copy of @len bytes at @base: the offset of the
+ * faulting page, 0 if that page starts below @base; -1 if @a is outside.  A
+ * huge page counts as the copy's when it overlaps the copy at all.
+ */
+static inline intptr_t fault_cut(uintptr_t a, int lsb, uintptr_t base,
+				 size_t len)
+{
+	uintptr_t page, span = fault_span(a, lsb, &page);
+
+	if (span ? page - base >= len && base - page >= span : a - base >= len)
+		return -1;
+	return page > base ? (intptr_t)(page - base) : 0;
+}
+
+/*
+ * A memory-failure report of memory this copy does not touch is not the
+ * copy's business: an asynchronous one (BUS_MCEERR_AO: poison found, not
+ * consumed), or an "action required" one that was not this copy's load
+ * (an injected machine check names whatever address it was given).
+ */
+static bool mc_concerns(const siginfo_t *si, uintptr_t src, uintptr_t dst,
+			size_t len)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	if (si->si_signo != SIGBUS || (si->si_code != BUS_MCEERR_AO &&
+				       si->si_code != BUS_MCEERR_AR))
+		return true;
+	return (src && fault_cut(a, si->si_addr_lsb, src, len) >= 0) ||
+	       fault_cut(a, si->si_addr_lsb, dst, len) >= 0;
+}
+
+static bool guard_concerns(const struct mc_guard *g, const siginfo_t *si)
+{
+	return mc_concerns(si, g->src, g->dst, g->len);
+}
+
 /* ---- the handler --------------------------------------------------------- */
+
+/*
+ * Did an instruction raise it (and raise it again when run again)?  A
+ * SIGBUS with another code was sent: SI_KERNEL is how Linux kills a
+ * process after a machine check it could not recover.  A SIGSEGV with
+ * SI_KERNEL is a general protection fault (a non-canonical address: the
+ * mode tag), a fault like the others.
+ */
+static bool mc_is_fault(int sig, int code)
+{
+	if (sig == SIGBUS)
+		return code >= BUS_ADRALN && code <= BUS_MCEERR_AO;
+	return code > 0;
+}
 
 /*
  * Not ours: behave as if @old had been the handler.  The kernel would have
@@ -190,17 +273,35 @@ static void mc_chain(int sig, siginfo_t *si, void *uc)
 	sigset_t mask, saved;
 
 	if (!(old->sa_flags & SA_SIGINFO)) {
-		if (old->sa_handler == SIG_IGN && si->si_code <= 0)
+		bool fault = mc_is_fault(sig, si->si_code);
+		bool mce = sig == SIGBUS && (si->si_code == BUS_MCEERR_AR ||
+					     si->si_code == BUS_MCEERR_AO);
+
+		/* Ignored: a sent signal, or a report of poison elsewhere
+		 * (AO is sent, not forced, and the kernel drops it). */
+		if (old->sa_handler == SIG_IGN &&
+		    (si->si_code <= 0 || si->si_code == BUS_MCEERR_AO))
 			return;
 		if (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN) {
 			/*
 			 * A hardware fault re-executes and takes the default
 			 * action (the kernel forces SIG_DFL on an ignored
 			 * fault too); a sent signal must be raised again.
+			 * Memory-failure reports need not recur: the one a
+			 * MADV_HWPOISON caller gets, an injected machine
+			 * check's, an AO, the SI_KERNEL SIGBUS of a machine
+			 * check Linux could not recover.  They are queued
+			 * again as they came, unblocked, so that the default
+			 * action takes the process as the kernel's would.
 			 */
 			sig_set_default(sig);
-			if (si->si_code <= 0)
+			if (si->si_code <= 0) {
 				raise(sig);
+			} else if (mce || !fault) {
+				sigdelset(&((ucontext_t *)uc)->uc_sigmask, sig);
+				syscall(SYS_rt_tgsigqueueinfo, getpid(),
+					(pid_t)syscall(SYS_gettid), sig, si);
+			}
 			return;
 		}
 	}
@@ -228,19 +329,41 @@ static bool guard_live(const struct mc_guard *g, const ucontext_t *uc)
 }
 
 #if MC_TABLE
-/* The fixup for a fault at @ip, or 0 when @ip is not a listed instruction.
- * Plain loads of constant data: signal-safe. */
-static uintptr_t mc_fixup(uintptr_t ip)
+/* The entry for a fault at @ip, or NULL when @ip is not a listed
+ * instruction.  Plain loads of constant data: signal-safe. */
+static const struct mc_ex *mc_fixup(uintptr_t ip)
 {
 	uintptr_t base = (uintptr_t)udax__mc_text_start;
 	const struct mc_ex *x;
 
 	if (ip - base >= (uintptr_t)(udax__mc_text_end - udax__mc_text_start))
-		return 0;
+		return NULL;
 	for (x = udax__mc_extable; x < udax__mc_extable_end; x++)
 		if (base + (uintptr_t)x->site == ip)
-			return base + (uintptr_t)x->fixup;
-	return 0;
+			return x;
+	return NULL;
+}
+
+/*
+ * Is @si the business of the table copy interrupted at entry @x?  The same
+ * question guard_concerns() asks of a sigsetjmp guard, with the copy's
+ * ranges read from the interrupted registers (mc_copy_x86_64.S, "The
+ * copy's ranges from the registers").  Only memory-failure reports need
+ * them; anything else an instruction raised is the copy's.
+ */
+static bool table_concerns(const struct mc_ex *x, const siginfo_t *si,
+			   const greg_t *r)
+{
+	uintptr_t dst = (uintptr_t)r[REG_RDI], src = (uintptr_t)r[REG_RSI];
+	uintptr_t len = (uintptr_t)r[REG_RDX], done = 0;
+
+	if (x->regs == MC_REGS_LOOP) {
+		done = (uintptr_t)r[REG_R9] - len;
+		len = (uintptr_t)r[REG_R9];
+	} else if (x->regs == MC_REGS_MOVSB) {
+		done = len - (uintptr_t)r[REG_RCX];
+	}
+	return mc_concerns(si, src - done, dst - done, len);
 }
 #endif
 
@@ -250,31 +373,50 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 	struct mc_guard *g;
 	int saved_errno = errno;
 
+	g = mc_cur;
 #if MC_TABLE
 	/*
-	 * A listed instruction of mc_copy_x86_64.S: resume at its fixup with
-	 * the fault in %r10 and %r11.  The interrupted context's mask comes
-	 * back with it at sigreturn, whatever a wrapper blocked meanwhile.
+	 * A listed instruction of mc_copy_x86_64.S was interrupted.  If the
+	 * signal is the copy's fault, by the same rules as a sigsetjmp
+	 * guard's (below): resume at its fixup with the fault in %r10 and
+	 * %r11.  The interrupted context's mask comes back with it at
+	 * sigreturn, whatever a wrapper blocked meanwhile.
+	 *
+	 * If it is not (a sent signal, the SI_KERNEL SIGBUS of an
+	 * unrecoverable machine check, an AO or an AR about memory outside
+	 * the copy's ranges as the registers give them), the copy is left
+	 * alone: the signal goes where it goes outside copies (watch.c, then
+	 * the program's handler or the default action), and returning resumes
+	 * the listed instruction, which did not fault.  The innermost copy is
+	 * this table copy, so a sigsetjmp guard further out (a persistent
+	 * copy that this copy's signal handler interrupted) is not asked,
+	 * as only the innermost of nested sigsetjmp guards is.  Deciding here,
+	 * from the registers, rather than in the fixup's settling keeps the
+	 * program's handler running with the context the signal interrupted,
+	 * and leaves the copy's own code out of it.
 	 */
-	if (si->si_code > 0) {
+	{
 		greg_t *r = uc->uc_mcontext.gregs;
-		uintptr_t fix = mc_fixup((uintptr_t)r[REG_RIP]);
+		const struct mc_ex *x = mc_fixup((uintptr_t)r[REG_RIP]);
 
-		if (fix) {
+		if (x && mc_is_fault(sig, si->si_code) &&
+		    table_concerns(x, si, r)) {
 			int lsb = sig == SIGBUS && (si->si_code == BUS_MCEERR_AR ||
 						    si->si_code == BUS_MCEERR_AO)
 				  ? si->si_addr_lsb : 0;
 
-			r[REG_RIP] = (greg_t)fix;
+			r[REG_RIP] = (greg_t)((uintptr_t)udax__mc_text_start +
+					      (uintptr_t)x->fixup);
 			r[REG_R10] = (greg_t)(uintptr_t)si->si_addr;
 			r[REG_R11] = (greg_t)mc_info_pack(sig, si->si_code, lsb);
 			return;
 		}
+		if (x)
+			g = NULL;
 	}
 #endif
-	g = mc_cur;
-	/* si_code <= 0: sent by someone (kill, sigqueue), not a fault */
-	if (g && si->si_code > 0) {
+	/* not a fault: sent by someone (kill, sigqueue, the kernel) */
+	if (g && mc_is_fault(sig, si->si_code) && guard_concerns(g, si)) {
 		if (guard_live(g, uc)) {
 			mc_cur = g->prev;
 			g->addr = si->si_addr;
@@ -294,6 +436,10 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 		}
 		mc_cur = NULL;	/* stale: its copy was jumped out of */
 	}
+	/* Poison consumed outside a copy, in a real device's mapping: known
+	 * to its device (watch.c), then the program's handler as ever. */
+	if (sig == SIGBUS && si->si_code > 0)
+		udax__watch_sigbus(si);
 	if (sig == SIGSEGV && mc_segv_hook && mc_segv_hook(sig, si, uc)) {
 		errno = saved_errno;
 		return;
@@ -437,19 +583,6 @@ int udax__mcsafe_init_segv(bool (*hook)(int sig, void *si, void *uc))
 
 /* ---- guarded copies ------------------------------------------------------ */
 
-/*
- * Where a fault at @a leaves a copy of @len bytes at @base: the offset of the
- * faulting page, 0 if that page starts below @base; -1 if @a is outside.
- */
-static inline intptr_t fault_cut(uintptr_t a, uintptr_t base, size_t len)
-{
-	uintptr_t page = a & PAGE_MASK;
-
-	if (a - base >= len)
-		return -1;
-	return page > base ? (intptr_t)(page - base) : 0;
-}
-
 static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 		     bool zero, struct udax_fault *f)
 {
@@ -498,11 +631,11 @@ static size_t mc_run(void *dst, const void *src, size_t len, bool persist,
 			bool in_src = false;
 
 			if (!zero) {
-				cut = fault_cut(a, vg->src, vg->len);
+				cut = fault_cut(a, vg->lsb, vg->src, vg->len);
 				in_src = cut >= 0;
 			}
 			if (cut < 0)
-				cut = fault_cut(a, vg->dst, vg->len);
+				cut = fault_cut(a, vg->lsb, vg->dst, vg->len);
 			/*
 			 * Every fault lowers c, so the last one recorded is
 			 * the lowest: the one at the page where we stop.
@@ -541,24 +674,29 @@ size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
 	struct udax_mc_raw r = *raw;
 	size_t done = len - rem;
 
+	/*
+	 * @len is the part being copied: all of it, then [0, c) once a fault
+	 * cut it to c.  The handler took the fault as this copy's for that
+	 * part (with a huge page's lsb, anywhere the page overlaps it), so
+	 * every cut is below the last and this ends.
+	 */
 	for (;;) {
-		intptr_t cut = fault_cut(r.addr, (uintptr_t)src, len);
+		int lsb = (int)(r.info >> 8 & 0xff);
+		intptr_t cut = fault_cut(r.addr, lsb, (uintptr_t)src, len);
 		bool in_src = cut >= 0;
-		size_t gap;
 
 		if (cut < 0)
-			cut = fault_cut(r.addr, (uintptr_t)dst, len);
+			cut = fault_cut(r.addr, lsb, (uintptr_t)dst, len);
 		fault_set(f, &r, in_src);
 		if (cut <= 0)
 			return 0;
 		if ((size_t)cut <= done)
 			return (size_t)cut;
-		gap = (size_t)cut - done;
-		rem = udax__mc_movsb_raw((char *)dst + done,
-					 (const char *)src + done, gap, &r);
+		len = (size_t)cut;
+		rem = udax__mc_movsb_raw(dst, src, len, &r, done);
 		if (!rem)
-			return (size_t)cut;
-		done += gap - rem;
+			return len;
+		done = len - rem;
 	}
 }
 

@@ -160,10 +160,10 @@ size_t udax__mc_copy_avx2(void *dst, const void *src, size_t len,
 			  struct udax_fault *f) UDAX__HIDDEN;
 size_t udax__mc_copy_avx512(void *dst, const void *src, size_t len,
 			    struct udax_fault *f) UDAX__HIDDEN;
-/* rep movsb alone: 0, or r > 0 with dst[0, len - r) copied, the fault in
- * *raw. */
+/* rep movsb alone over [from, len), [0, from) being copied: 0, or r > 0
+ * with dst[0, len - r) copied, the fault in *raw. */
 size_t udax__mc_movsb_raw(void *dst, const void *src, size_t len,
-			  struct udax_mc_raw *raw) UDAX__HIDDEN;
+			  struct udax_mc_raw *raw, size_t from) UDAX__HIDDEN;
 /* A routine faulted with at most @rem of @len bytes not copied: the count
  * udax__mc_copy() returns, and *f. */
 size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
@@ -219,6 +219,22 @@ static inline size_t udax__mc_read(void *dst, const void *src, size_t len,
 	return udax__mc_copy(dst, src, len, false, f);
 }
 #endif
+
+/* ---- consumed poison outside copies (watch.c) ----------------------------
+ * A real device's mapping, watched for SIGBUS / BUS_MCEERR_* that land in it
+ * outside udax's copies (the program's own loads): the page is marked and
+ * *wake set, so that the device's next ->load_known drains it.
+ */
+struct udax_watch;
+
+int udax__watch_add(void *base, size_t len, int *wake,
+		    struct udax_watch **out);
+/* Stop watching; waits for handlers still reading it. */
+void udax__watch_del(struct udax_watch *w);
+/* What was marked since the last call, into @dev's known list (consumed). */
+void udax__watch_record(struct udax_dev *dev, struct udax_watch *w);
+/* mcsafe.c's handler, for every SIGBUS it sees: signal-safe. */
+void udax__watch_sigbus(const void *siginfo);
 
 /* ---- persistent copies (pmem_copy.c) ------------------------------------
  * Chosen once at run time from the CPU's features; see pmem_copy.c.
@@ -326,6 +342,9 @@ struct udax_backend {
 };
 
 extern const struct udax_backend udax__emul_backend;
+extern const struct udax_backend udax__fsdax_backend;	/* backends/fsdax.c */
+extern const struct udax_backend udax__pmem_backend;	/* backends/pmem.c */
+extern const struct udax_backend udax__devdax_backend;	/* backends/devdax.c */
 
 /* udax_create(): a new emulated image (backends/emul.c). */
 int udax__emul_create(const char *path, uint64_t size);
@@ -445,6 +464,10 @@ int udax__sysfs_write(const char *text, const char *fmt, ...)
 /* The path with symlinks resolved, as seen under the root. */
 int udax__sysfs_realpath(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The disk (its name under /sys/block) holding block device @maj:@min, and
+ * where the device starts on it: a partition's first sector, else 0. */
+int udax__sysfs_blkdev(unsigned int maj, unsigned int min, char *disk,
+		       size_t size, uint64_t *start);
 /* A counter moved every UDAX_REFRESH_MS (default 100) ms by a background
  * thread: known_src of a backend whose list lives in sysfs. */
 const uint64_t *udax__sysfs_tick(void);

@@ -204,6 +204,41 @@ int udax__sysfs_realpath(char *out, size_t size, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * /sys/dev/block/MAJ:MIN links to the block device's own directory: a
+ * disk's (.../block/pmem0), or a partition's inside its disk's
+ * (.../block/pmem0/pmem0p1, which has "partition" and "start" files).
+ */
+int udax__sysfs_blkdev(unsigned int maj, unsigned int min, char *disk,
+		       size_t size, uint64_t *start)
+{
+	char real[PATH_MAX], flag[32];
+	const char *name;
+	char *slash;
+	int rc;
+
+	rc = udax__sysfs_realpath(real, sizeof(real), "/sys/dev/block/%u:%u",
+				  maj, min);
+	if (rc)
+		return rc;
+	*start = 0;
+	if (!udax__sysfs_read(flag, sizeof(flag), "%s/partition", real)) {
+		rc = udax__sysfs_read_u64(start, "%s/start", real);
+		if (rc)
+			return rc;
+		slash = strrchr(real, '/');
+		if (!slash || slash == real)
+			return -ENODEV;
+		*slash = 0;
+	}
+	slash = strrchr(real, '/');
+	name = slash ? slash + 1 : real;
+	if (!*name || strlen(name) >= size)
+		return -ENAMETOOLONG;
+	strcpy(disk, name);
+	return 0;
+}
+
 /* ---- the tick ------------------------------------------------------------ */
 
 static uint64_t tick;

@@ -5,7 +5,9 @@
 set -eu
 what=${1:-check}
 build="cmake ninja-build gcc pkg-config libjson-c-dev scdoc"
-check="$build jq gddrescue clang libclang-rt-14-dev valgrind"
+# libndctl-dev, libdaxctl-dev: only for tests (the devdax backend opens the
+# libraries at run time, if at all; the tests check it against them).
+check="$build jq gddrescue clang libclang-rt-14-dev valgrind strace libndctl-dev libdaxctl-dev"
 bench="$build libpmem-dev libpmem2-dev gnuplot-nox jq"
 case $what in
 build) want=$build ;;

@@ -127,7 +127,15 @@ int udax_create(const char *path, uint64_t size);
 /**
  * udax_open() - open a device
  * @path: a device.  Each backend probes the file in turn; udax_backend()
- *	says which took it.  Today: an emulated image (udax_create()).
+ *	says which took it: "emulated" (an image from udax_create(), by its
+ *	header), "fsdax" (a regular file whose accesses are DAX, by
+ *	statx() STATX_ATTR_DAX: ext4 or xfs mounted -o dax), "pmem" (a block
+ *	device of the nd_pmem driver, /dev/pmemN or a partition of it), "devdax" (a device-dax
+ *	instance, /dev/daxX.Y, NVDIMM or CXL backed).  A
+ *	real device's known list is the kernel's (its disk's sysfs badblocks,
+ *	for a file intersected with the file's extents), read again at most
+ *	every UDAX_REFRESH_MS milliseconds (default 100) by a call that finds
+ *	it due, and at once after what may change it.
  * @flags: UDAX_OPEN_RDONLY, or 0.
  * @out: receives the device on success only.
  *
@@ -139,7 +147,8 @@ int udax_create(const char *path, uint64_t size);
  *
  * Return: 0, -EINVAL (flags), -EUCLEAN (a corrupt image or poison state),
  * -EOPNOTSUPP (not a kind of device udax knows), -ENOMEM, or the -errno of
- * open/mmap (-EACCES: try UDAX_OPEN_RDONLY).
+ * open/mmap (-EACCES: try UDAX_OPEN_RDONLY; on device-dax also a known list
+ * that only root may translate, see libudax(3)).
  */
 int udax_open(const char *path, unsigned int flags, struct udax_dev **out);
 
@@ -182,7 +191,10 @@ int udax_alive(const struct udax_dev *dev);
  *	no user address uses: udax_kaddr_mode() reads it, udax_kaddr_untag()
  *	removes it.  A tagged address faults if dereferenced; pointer
  *	arithmetic within the mapping keeps the tag.
- * @pfn: if not NULL, the device frame number of @pgoff.
+ * @pfn: if not NULL, the device frame number of @pgoff: the physical
+ *	frame where sysfs shows the namespace's resource (root), else the
+ *	frame on the disk; for a DAX file, of the block under the page,
+ *	UINT64_MAX for a hole.
  *
  * Failfast: any known-bad sector in the pages gives -EIO.  Recovery, with
  * fb the first known-bad sector at or after @pgoff: ceil(bytes before fb /
@@ -405,10 +417,14 @@ long udax_badblocks_export(struct udax_dev *dev, char *buf, size_t size);
  * @text: @len bytes of "<first-sector> <count>" lines.
  *
  * All or nothing: any malformed line, or a range past the end, and nothing
- * is applied.  The media are not changed.
+ * is applied.  The media are not changed.  On /dev/pmemN the ranges go to
+ * the kernel's own list, through its sysfs badblocks file (root only), one
+ * range a write: a range the kernel refuses (its list holds 512) ends the
+ * import with the ranges before it applied.
  *
- * Return: ranges applied, -EINVAL (malformed), -ERANGE, -EOPNOTSUPP (a
- * real device: its list is the kernel's), -EBADF, -ENXIO, -ENOMEM.
+ * Return: ranges applied, -EINVAL (malformed), -ERANGE, -EOPNOTSUPP (a DAX
+ * file: its list is the kernel's, for its disk), -EACCES (/dev/pmemN, not
+ * root), -ENOSPC (the kernel's list is full), -EBADF, -ENXIO, -ENOMEM.
  */
 long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len);
 

@@ -21,10 +21,11 @@
  * Registry.  Any number of devices, found from signal context without
  * locks: a table of map pointers, grown by copying into a larger table
  * that is published with release; old tables are never freed (at most
- * twice the largest table's memory, all told), so a handler reading one is
- * always safe.  A handler announces itself in emul_in_handler before it
- * loads the table; unregistering clears the slot and waits for the count
- * to drain before freeing the map, so no handler ever holds a freed map.
+ * twice the largest table's memory, all told; each new table links the one
+ * it replaced), so a handler reading one is always safe.  A handler
+ * announces itself in emul_in_handler before it loads the table;
+ * unregistering clears the slot and waits for the count to drain before
+ * freeing the map, so no handler ever holds a freed map.
  *
  * Recording.  One bit per page (anonymous memory, resident only where
  * touched) plus a summary bit per 64 pages, set with atomic ORs: no limit
@@ -63,8 +64,7 @@ struct emul_map {
 
 struct emul_table {
 	size_t cap;
-	struct emul_table *older;	/* kept for late handlers (and so that
-					 * leak checkers see it is kept) */
+	struct emul_table *older;	/* retired, kept (see Registry) */
 	_Atomic(struct emul_map *) slot[];
 };
 
@@ -133,6 +133,8 @@ int udax__emul_map_register(void *base, size_t len, int prot,
 			return -ENOMEM;
 		}
 		nt->cap = cap;
+		/* Linked, not dropped: still reachable (LeakSanitizer
+		 * counted the retired tables as leaks). */
 		nt->older = t;
 		for (j = 0; t && j < t->cap; j++)
 			atomic_store_explicit(&nt->slot[j],

@@ -58,7 +58,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -465,10 +467,21 @@ static int state_write(struct udax_dev *dev, const struct state *st,
 	struct stat sb;
 	int fd, dfd, rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", e->state_path,
-		     (long)getpid(), e->tmp_seq++) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/*
+	 * A name that is taken (a planted link, a file a killed writer of
+	 * an earlier process with our pid left) is skipped, not an error:
+	 * nobody may stop the writers by guessing names.  The sequence
+	 * starts at a random number (emul_open()) for the same reason.
+	 */
+	for (int tries = 0;; tries++) {
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", e->state_path,
+			     (long)getpid(), e->tmp_seq++) >= (int)sizeof(tmp))
+			return -ENAMETOOLONG;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0644);
+		if (fd >= 0 || errno != EEXIST || tries == 100)
+			break;
+	}
 	if (fd < 0) {
 		rc = -errno;
 		udax__err("%s: cannot create: %s", tmp, strerror(-rc));
@@ -996,24 +1009,33 @@ static int emul_add_known(struct udax_dev *dev, const struct udax_range *r,
 	return txn_commit(dev, &t, true);
 }
 
+static uint64_t rl_total(const struct udax_range *r, size_t n)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += r[i].len;
+	return sum;
+}
+
 static int64_t emul_scrub(struct udax_dev *dev)
 {
-	uint64_t found = 0;
+	uint64_t found, known;
 	struct txn t;
-	size_t i;
 	int rc;
 
 	rc = txn_begin(dev, &t, true);
 	if (rc)
 		return rc;
-	for (i = 0; i < t.st.nm; i++)
-		found += t.st.m[i].len - rl_count_in(t.st.k, t.st.nk, t.st.m[i].off,
-						     t.st.m[i].off + t.st.m[i].len);
-	rc = found ? rl_add(&t.st.k, &t.st.nk, t.st.m, t.st.nm) : 0;
+	/* What the union adds, not a count per media range: that walked
+	 * the known list once per range (1 M known, 100 k media: minutes). */
+	known = rl_total(t.st.k, t.st.nk);
+	rc = rl_add(&t.st.k, &t.st.nk, t.st.m, t.st.nm);
 	if (rc) {
 		txn_end(dev, &t);
 		return rc;
 	}
+	found = rl_total(t.st.k, t.st.nk) - known;
 	rc = txn_commit(dev, &t, found > 0);
 	return rc ? rc : (int64_t)(found * UDAX_SECTOR_SIZE);
 }
@@ -1299,6 +1321,13 @@ static int emul_open(struct udax_dev *dev, int fd, const char *path)
 	e->lock_fd = -1;
 	e->prot = PROT_READ | (rw ? PROT_WRITE : 0);
 	e->max_runs = max_runs();
+	if (getrandom(&e->tmp_seq, sizeof(e->tmp_seq), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(e->tmp_seq)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		e->tmp_seq = (unsigned int)ts.tv_nsec ^ (unsigned int)getpid();
+	}
 	rc = paths_of(path, &e->state_path, &e->dir_path);
 	if (rc)
 		goto err_free;

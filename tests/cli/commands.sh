@@ -62,10 +62,10 @@ udax badblocks --json "$I" | jq -e '[.badblocks[] | select(.offset_bytes >= 1048
 
 # clear: whole pages, poison gone, zeros read back
 quiet udax clear "$I" --offset 0x100800 --length 16 >"$T/clear"
-echo "cleared 1 page at offset 1048576 (4096 bytes zeroed)" | diff -u - "$T/clear"
+echo "cleared 1 page in 1 range (4096 bytes zeroed)" | diff -u - "$T/clear"
 udax read "$I" --offset 1M --length 4K | cmp - <(head -c 4096 /dev/zero)
 quiet udax clear-errors "$I" --offset 10M --length 512 --count 4 --stride 64K >"$T/clear"
-echo "cleared 4 ranges: 4 pages (16384 bytes zeroed)" | diff -u - "$T/clear"
+echo "cleared 4 pages in 4 ranges (16384 bytes zeroed)" | diff -u - "$T/clear"
 printf '6144 1\n16384 1\n24576 16\n' >"$T/want"
 udax badblocks "$I" | diff -u "$T/want" -
 

@@ -6,7 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 [ -n "$BUILDDIR" ] || { echo "SKIP: no build directory given"; exit 77; }
 command -v pkg-config >/dev/null || { echo "SKIP: pkg-config missing"; exit 77; }
-command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 77; }
+CC=${UDAX_TEST_CC:-cc}
+SAN=${UDAX_TEST_SANITIZE:-}	# the build's -fsanitize=, which its library needs
+command -v "$CC" >/dev/null || { echo "SKIP: no C compiler"; exit 77; }
 
 P=$T/prefix
 cmake --install "$BUILDDIR" --prefix "$P" >"$T/install.log" 2>&1 ||
@@ -60,7 +62,7 @@ PKG_CONFIG_PATH=$(dirname "$(find "$P" -name libudax.pc)") export PKG_CONFIG_PAT
 cflags=$(pkg-config --cflags libudax)
 libs=$(pkg-config --libs libudax)
 case "$cflags" in *"$P"*) ;; *) fail "pkg-config --cflags: '$cflags' is not under $P" ;; esac
-cc -o "$T/ext-pc" "$T/ext.c" $cflags $libs || fail "build through pkg-config"
+"$CC" $SAN -o "$T/ext-pc" "$T/ext.c" $cflags $libs || fail "build through pkg-config"
 LD_LIBRARY_PATH=$(pkg-config --variable=libdir libudax) "$T/ext-pc" "$T/a.img" |
 	grep -q "^libudax .*: emulated$" || fail "ext-pc"
 
@@ -73,7 +75,8 @@ find_package(udax 0.2 REQUIRED)
 add_executable(ext ../ext.c)
 target_link_libraries(ext PRIVATE udax::udax)
 CM
-cmake -S "$T/cm" -B "$T/cm/build" -DCMAKE_PREFIX_PATH="$P" >"$T/cm.log" 2>&1 ||
+cmake -S "$T/cm" -B "$T/cm/build" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_COMPILER="$CC" \
+	-DCMAKE_C_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="$SAN" >"$T/cm.log" 2>&1 ||
 	{ cat "$T/cm.log"; fail "find_package(udax)"; }
 cmake --build "$T/cm/build" >>"$T/cm.log" 2>&1 || { cat "$T/cm.log"; fail "build with udax::udax"; }
 "$T/cm/build/ext" "$T/b.img" | grep -q "^libudax .*: emulated$" || fail "ext-cmake"

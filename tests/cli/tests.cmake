@@ -16,6 +16,10 @@ set(UDAX_CLI_TESTS
   install
   completion
   safety
+  symlink-map
+  crash-points
+  notpoison
+  inject-clear-batch
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
@@ -25,6 +29,14 @@ foreach(t ${UDAX_CLI_TESTS})
 endforeach()
 # The kill test wants a quiet machine: do not run it beside the others.
 set_tests_properties(cli/rescue-resume PROPERTIES RUN_SERIAL ON)
+# An installed sanitized libudax needs programs built with the same compiler
+# and sanitizer runtime: the install test builds its external programs so.
+set(_san "")
+if(UDAX_SANITIZE)
+  set(_san "-fsanitize=${UDAX_SANITIZE}")
+endif()
+set_tests_properties(cli/install PROPERTIES ENVIRONMENT
+  "UDAX_TEST_CC=${CMAKE_C_COMPILER};UDAX_TEST_SANITIZE=${_san}")
 
 # Fuzz targets of the CLI's parsers, linked with the real CLI objects
 # (everything but main.c).  tests/fuzz/replay.c feeds them their corpus.

@@ -31,7 +31,7 @@ has_namespace() {
 	done
 	return 1
 }
-until has_namespace || [ $i = 100 ]; do
+until has_namespace || [ $i = 100 ] || [ "$UDAX_BACKEND" = cxl ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -40,7 +40,22 @@ done
 jget() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" | head -1; }
 align=
 [ -n "$UDAX_ALIGN" ] && align="--align=$UDAX_ALIGN"
-if [ "$UDAX_BACKEND" = nfit ]; then
+if [ "$UDAX_BACKEND" = cxl ]; then
+	# The memory device first, then a region of it, whose NVDIMM
+	# region (on the CXL nvdimm bridge's bus) takes the namespace.
+	BUS=
+	i=0
+	until [ -e /sys/bus/cxl/devices/mem0 ] || [ $i = 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cxl create-region -d decoder0.0 -t pmem -m mem0 >/dev/null 2>&1 ||
+		say "cxl create-region failed"
+	r=$(ndctl list -R | jget dev)
+	ns=$(ndctl create-namespace -r "$r" -m "$UDAX_MODE" $align 2>&1) ||
+		say "create-namespace failed: $ns"
+	BUS=$(ndctl list -B | jget provider)
+elif [ "$UDAX_BACKEND" = nfit ]; then
 	# nfit_test.0's DIMMs come with labels: start from empty ones.
 	BUS=nfit_test.0
 	ndctl disable-region -b $BUS all >/dev/null 2>&1

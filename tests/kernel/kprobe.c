@@ -21,13 +21,17 @@
 #include <linux/fs.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <udax/udax.h>
@@ -70,7 +74,10 @@ static int usage(void)
 	      "       udax-kprobe fiemap FILE OFF\n"
 	      "       udax-kprobe fill FILE OFF LEN BYTE\n"
 	      "       udax-kprobe load|store|hwpoison FILE OFF\n"
-	      "       udax-kprobe upoison DEV OFF\n", stderr);
+	      "       udax-kprobe upoison DEV OFF [self]\n"
+	      "       [UDAX_KPROBE_DISK=pmemN] udax-kprobe ustale DEV OFF LEN SECTOR\n"
+	      "       udax-kprobe urace FILE OFF LEN POISON_OFF\n"
+	      "       udax-kprobe uspin DEV TARGET OFF LEN [recover]\n", stderr);
 	return 2;
 }
 
@@ -258,11 +265,14 @@ static int op_fill(const char *path, uint64_t off, uint64_t len, int byte)
 	return 0;
 }
 
-static void print_fault(const char *map, uint64_t map_off)
+/* Where the SIGBUS came: " (in madvise)", " (at the load)" or "". */
+static const char *volatile fault_when = "";
+
+static void print_fault(const char *map, uint64_t map_off, const char *when)
 {
-	printf("SIGBUS %s lsb=%d at=0x%" PRIx64 "\n", bus_code(fault_info.si_code),
+	printf("SIGBUS %s lsb=%d at=0x%" PRIx64 "%s\n", bus_code(fault_info.si_code),
 	       (int)fault_info.si_addr_lsb,
-	       (uint64_t)((const char *)fault_info.si_addr - map) + map_off);
+	       (uint64_t)((const char *)fault_info.si_addr - map) + map_off, when);
 }
 
 /*
@@ -291,7 +301,7 @@ static int op_map(const char *op, const char *path, uint64_t off)
 	p = m + (off - mo);
 	sigaction(SIGBUS, &sa, NULL);
 	if (sigsetjmp(fault_jmp, 1)) {
-		print_fault(m, mo);
+		print_fault(m, mo, fault_when);
 		return 0;
 	}
 	if (!strcmp(op, "store"))
@@ -301,10 +311,12 @@ static int op_map(const char *op, const char *path, uint64_t off)
 	if (!strcmp(op, "hwpoison")) {
 		void *pg = (void *)((uintptr_t)p & ~(uintptr_t)(PAGE - 1));
 
+		fault_when = " (in madvise)";
 		if (madvise(pg, PAGE, MADV_HWPOISON)) {
 			printf("madvise: %s\n", errname(errno));
 			return 0;
 		}
+		fault_when = " (at the load)";
 		(void)*p;
 		printf("no SIGBUS\n");
 		return 0;
@@ -316,19 +328,41 @@ static int op_map(const char *op, const char *path, uint64_t off)
 /*
  * Through libudax: poison the page at @off the way the device allows (an
  * emulated device: latent poison; a real one, in the guest: MADV_HWPOISON
- * on udax's own mapping, as a machine check would), then udax_pread() it.
- * Answers "pread=<result> known=<the known list, in bytes>".
+ * by a child process through the mapping it inherited from udax_open(),
+ * since Linux sends the SIGBUS to the madvise() caller during the call,
+ * and kills it; with "self", by this process, which has a SIGBUS handler
+ * of its own that udax chains to: udax's watch sees the signal first),
+ * then udax_pread() it.  Answers "pread=<result> known=<the known list, in
+ * bytes>".
  */
-static int op_upoison(const char *path, uint64_t off)
+/* upoison self: the program's own SIGBUS handler, which udax chains to. */
+static volatile sig_atomic_t own_code;
+
+static void on_sigbus_own(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	own_code = si->si_code;
+}
+
+static int op_upoison(const char *path, uint64_t off, bool self)
 {
 	uint64_t pg = off / PAGE * PAGE;
 	struct udax_range r[4];
 	struct udax_dev *dev;
 	char buf[PAGE];
 	ssize_t n;
+	pid_t pid;
 	long nr;
-	int rc;
+	int rc, st;
 
+	if (self) {
+		struct sigaction sa = { .sa_sigaction = on_sigbus_own,
+					.sa_flags = SA_SIGINFO };
+
+		/* before udax_open(), so that udax's handler chains to it */
+		sigaction(SIGBUS, &sa, NULL);
+	}
 	rc = udax_open(path, 0, &dev);
 	if (rc) {
 		printf("udax_open: %s\n", errname(-rc));
@@ -353,11 +387,26 @@ static int op_upoison(const char *path, uint64_t off)
 			printf("udax_direct_access: %s\n", errname((int)-got));
 			goto out;
 		}
-		if (madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON)) {
-			printf("madvise: %s\n", errname(errno));
+		fflush(stdout);
+		if (self) {
+			madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON);
+			printf("own handler: %s ", own_code ? bus_code(own_code) : "no SIGBUS");
+			goto read;
+		}
+		pid = fork();
+		if (!pid) {
+			signal(SIGBUS, SIG_DFL);
+			madvise(udax_kaddr_untag(k), PAGE, MADV_HWPOISON);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+			printf("fork: %s\n", errname(errno));
 			goto out;
 		}
+		printf("child %s ", WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS
+				   ? "killed by SIGBUS" : "lived");
 	}
+read:
 	n = udax_pread(dev, buf, PAGE, pg);
 	if (n < 0)
 		printf("pread=%s", errname((int)-n));
@@ -373,6 +422,292 @@ static int op_upoison(const char *path, uint64_t off)
 			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
 			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
 out:
+	udax_close(dev);
+	return 0;
+}
+
+/*
+ * Through libudax, with the known list read at open and never refreshed by
+ * the tick (UDAX_REFRESH_MS = 100 s): sector @sector becomes poison behind
+ * udax's back (a real /dev/pmemN, or the disk UDAX_KPROBE_DISK of a DAX
+ * file: written to its sysfs badblocks, which the pmem driver then refuses
+ * with EIO, the fs-dax fault path with SIGBUS BUS_ADRERR; emulated: latent
+ * injection), then
+ * udax_read() in recovery mode over [off, off + len).  Answers
+ * "read=<result> known=<the known list, in bytes>".
+ */
+static int op_ustale(const char *path, uint64_t off, uint64_t len,
+		     uint64_t sector)
+{
+	struct udax_range r[4];
+	struct udax_dev *dev;
+	const char *name;
+	char *buf, sysfs[256], line[64];
+	ssize_t n;
+	long nr;
+	int rc, fd;
+
+	setenv("UDAX_REFRESH_MS", "100000", 1);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, sector * SECTOR, SECTOR, UDAX_INJECT_LATENT);
+		if (rc) {
+			printf("udax_inject: %s\n", errname(-rc));
+			goto out;
+		}
+	} else {
+		/* The disk: UDAX_KPROBE_DISK (a DAX file's: @sector is then
+		 * the disk's), else the block device @path itself. */
+		name = getenv("UDAX_KPROBE_DISK");
+		if (!name) {
+			name = strrchr(path, '/');
+			name = name ? name + 1 : path;
+		}
+		snprintf(sysfs, sizeof(sysfs), "/sys/block/%s/badblocks", name);
+		snprintf(line, sizeof(line), "%" PRIu64 " 1\n", sector);
+		fd = open(sysfs, O_WRONLY);
+		if (fd < 0 || write(fd, line, strlen(line)) < 0) {
+			printf("%s: %s\n", sysfs, errname(errno));
+			goto out;
+		}
+		close(fd);
+	}
+	buf = malloc(len ? len : 1);
+	n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	free(buf);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%zd", n);
+	nr = udax_badblocks(dev, r, 4);
+	if (nr < 0)
+		printf(" known=%s\n", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none\n");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
+			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+out:
+	udax_close(dev);
+	return 0;
+}
+
+/*
+ * A machine check the kernel sends while udax copies: a child maps page
+ * @poff of FILE and, once udax_read() in recovery mode over [off, off +
+ * len) has begun in the parent, poisons it with MADV_HWPOISON.  Linux 6.1
+ * sends SIGBUS to the child (AR, as madvise returns) and to every other
+ * process that maps the page and asked for early kill (AO, whenever it next
+ * runs in user space): the parent asks, and its copy is long, so the
+ * signal comes in the middle of it.  Emulated: the page is
+ * poisoned latently before the read.  Answers "read=<result> known=<the
+ * known list>".
+ */
+/* Which path made the poison known, from libudax's debug log. */
+static const char *race_via = "none";
+
+static void race_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	if (strstr(msg, "a copy met consumed poison"))
+		race_via = "copy";
+	else if (strstr(msg, "outside udax's copies") && strcmp(race_via, "copy"))
+		race_via = "outside a copy";
+}
+
+static int op_urace(const char *path, uint64_t off, uint64_t len,
+		    uint64_t poff)
+{
+	struct udax_range r[4];
+	struct udax_dev *dev;
+	int go[2], st;
+	pid_t pid = -1;
+	ssize_t n;
+	char *buf;
+	long nr;
+	int rc;
+
+	setenv("UDAX_REFRESH_MS", "100000", 1);
+	udax_set_log(race_log, NULL, UDAX_LOG_DEBUG);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf) {
+		printf("malloc: ENOMEM\n");
+		goto out;
+	}
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, poff / PAGE * PAGE, PAGE, UDAX_INJECT_LATENT);
+		if (rc) {
+			printf("udax_inject: %s\n", errname(-rc));
+			goto out;
+		}
+	} else {
+		if (!in_guest()) {
+			printf("refused: MADV_HWPOISON only in the test guest\n");
+			goto out;
+		}
+		if (pipe(go)) {
+			printf("pipe: %s\n", errname(errno));
+			goto out;
+		}
+		pid = fork();
+		if (pid < 0) {
+			printf("fork: %s\n", errname(errno));
+			goto out;
+		}
+		if (!pid) {
+			int fd = open(path, O_RDWR);
+			char *m = fd < 0 ? MAP_FAILED :
+				  mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd,
+				       (off_t)(poff / PAGE * PAGE));
+			char c;
+
+			if (m == MAP_FAILED)
+				_exit(1);
+			c = *(volatile char *)m;
+			(void)c;
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			madvise(m, PAGE, MADV_HWPOISON);
+			_exit(0);
+		}
+		/* Linux signals other processes that map the page only if
+		 * they asked for early kill (or vm.memory_failure_early_kill
+		 * says so): this one asks. */
+		if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0))
+			printf("prctl: %s\n", errname(errno));
+		/* The page mapped in this process too. */
+		{
+			void *k = NULL;
+
+			if (udax_direct_access(dev, poff / PAGE, 1, &k, NULL) == 1)
+				(void)*(volatile char *)udax_kaddr_untag(k);
+		}
+		close(go[0]);
+		if (write(go[1], "g", 1) != 1)
+			printf("pipe write: %s\n", errname(errno));
+	}
+	n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%zd", n);
+	nr = udax_badblocks(dev, r, 4);
+	if (nr < 0)
+		printf(" known=%s", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64, i ? "," : " known=",
+			       r[i].off, r[i].len);
+	printf(" via=%s\n", pid > 0 ? race_via : "emulated");
+out:
+	free(buf);
+	udax_close(dev);
+	return 0;
+}
+
+static void known_print(struct udax_dev *dev)
+{
+	struct udax_range r[4];
+	long nr = udax_badblocks(dev, r, 4);
+
+	if (nr < 0)
+		printf(" known=%s\n", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none\n");
+	else
+		for (long i = 0; i < nr && i < 4; i++)
+			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
+			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+}
+
+/* A SIGBUS that udax's copies did not take: say which, and stop. */
+static void on_sigbus_outside(int sig, siginfo_t *si, void *uc)
+{
+	const char *m = si->si_code == BUS_MCEERR_AR ? "SIGBUS BUS_MCEERR_AR outside udax's copies\n"
+		      : si->si_code == BUS_MCEERR_AO ? "SIGBUS BUS_MCEERR_AO outside udax's copies\n"
+		      : si->si_code == SI_KERNEL ? "SIGBUS SI_KERNEL (the kernel's kill)\n"
+		      : "SIGBUS, another code\n";
+
+	(void)!write(1, m, strlen(m));
+	_exit(3);
+}
+
+/*
+ * Through libudax: read [@off, @off + @len) over and over (recovery mode)
+ * for up to 30 seconds, until a read stops short or fails: the window in
+ * which the host (boot.sh --mce) injects a machine check at the page of
+ * device byte @target into the guest's CPU.  An emulated device gets
+ * latent poison there instead, and one read.  Prints "spinning" when it
+ * starts, then "read=<first short result> known=<list>", and with
+ * "recover", "recover=<result>" of a recovery write of the page where it
+ * stopped.
+ */
+static int op_uspin(const char *path, uint64_t target, uint64_t off,
+		    uint64_t len, bool recover)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus_outside,
+				.sa_flags = SA_SIGINFO };
+	struct udax_dev *dev;
+	time_t end;
+	char *buf;
+	ssize_t n = 0;
+	int rc;
+
+	sigaction(SIGBUS, &sa, NULL);
+	rc = udax_open(path, 0, &dev);
+	if (rc) {
+		printf("udax_open: %s\n", errname(-rc));
+		return 0;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return 1;
+	if (!strcmp(udax_backend(dev), "emulated")) {
+		rc = udax_inject(dev, target / PAGE * PAGE, PAGE, UDAX_INJECT_LATENT);
+		if (rc)
+			printf("udax_inject: %s\n", errname(-rc));
+		end = 0;
+	} else if (!in_guest()) {
+		printf("refused: only in the test guest\n");
+		goto out;
+	} else {
+		printf("spinning\n");
+		end = time(NULL) + 30;
+	}
+	do {
+		n = udax_read(dev, buf, len, off, UDAX_OP_RECOVERY);
+	} while (n == (ssize_t)len && time(NULL) < end);
+	if (n < 0)
+		printf("read=%s", errname((int)-n));
+	else
+		printf("read=%s %zd", n == (ssize_t)len ? "ok" : "short", n);
+	known_print(dev);
+	if (recover && n >= 0 && n < (ssize_t)len) {
+		/* and recover the page where the read stopped */
+		uint64_t pg = (off + (uint64_t)n) / PAGE * PAGE;
+		ssize_t w;
+
+		memset(buf, 0, PAGE);
+		w = udax_write(dev, buf, PAGE, pg, UDAX_OP_RECOVERY);
+		printf("recover=%s\n", w == PAGE ? "ok" : w < 0 ? errname((int)-w) : "short");
+	}
+out:
+	free(buf);
 	udax_close(dev);
 	return 0;
 }
@@ -405,7 +740,15 @@ int main(int argc, char **argv)
 	if (argc == 4 && (!strcmp(op, "load") || !strcmp(op, "store") ||
 			  !strcmp(op, "hwpoison")))
 		return op_map(op, path, a);
-	if (argc == 4 && !strcmp(op, "upoison"))
-		return op_upoison(path, a);
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "self"))) &&
+	    !strcmp(op, "upoison"))
+		return op_upoison(path, a, argc == 5);
+	if (argc == 6 && !strcmp(op, "ustale"))
+		return op_ustale(path, a, b, c);
+	if (argc == 6 && !strcmp(op, "urace"))
+		return op_urace(path, a, b, c);
+	if ((argc == 6 || (argc == 7 && !strcmp(argv[6], "recover"))) &&
+	    !strcmp(op, "uspin"))
+		return op_uspin(path, a, b, c, argc == 7);
 	return usage();
 }

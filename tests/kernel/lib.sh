@@ -30,6 +30,7 @@ on_real() { [ "${UDAX_GUEST:-0}" = 1 ]; }
 on_emul() { ! on_real; }
 nvdimm() { [ "$UDAX_BACKEND" = nvdimm ]; }
 nfit() { [ "$UDAX_BACKEND" = nfit ]; }
+cxl() { [ "$UDAX_BACKEND" = cxl ]; }
 
 die() { echo "scenario: $*" >&2; exit 3; }
 record() { printf '%s\n' "$*" >>"$RESULTS"; }
@@ -177,6 +178,11 @@ poison() {
 		echo "$1 $2" >"/sys/block/$PMEM_NAME/badblocks" || die "badblocks write failed"
 	fi
 }
+
+# mce PHYS: ask the host for a machine check, an uncorrected load of
+# poison at physical address PHYS, 2 s from now (boot.sh --mce; guest only):
+# what runs by then and touches that memory meets it.
+mce() { on_real && record "@mce $1"; }
 
 # note TEXT: a fact for the log (not a row).
 note() { echo "   note: $*"; }

@@ -79,7 +79,7 @@ emul_env() {
 	local backend=nvdimm mode='' align='' mount=0
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--nvdimm|--nfit) backend=${1#--} ;;
+		--nvdimm|--nfit|--cxl) backend=${1#--} ;;
 		--mode) mode=$2; shift ;;
 		--align) align=$2; shift ;;
 		--mount-dax) mount=1 ;;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Bad-block table under concurrency: readers never block and always see a
- * consistent table while a writer sets, clears, grows and shrinks it.  Run
- * under ThreadSanitizer in CI (label "threads").
+ * consistent table while a writer sets, clears, grows and shrinks it, and
+ * then while a writer replaces whole tables whose sizes cross the layout's
+ * leaf, node and height boundaries (in place and into new arrays), on one
+ * table per lookup code path.  Run under ThreadSanitizer in CI (label
+ * "threads"), where every table takes the scalar path.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -60,6 +63,124 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* ---- phase 2: whole tables ----------------------------------------------- */
+
+#define BIG_MAX 300001
+
+static const char *const isas[] = { "scalar", "avx2", "avx512" };
+static struct udax_bb *tables[3];
+static atomic_bool stop2;
+static atomic_ulong reads2;
+
+/* Ranges [10i, 10i + 5) for i < n, except near FIXED, plus FIXED. */
+static size_t make_table(struct udax_range *r, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (10 * i + 10 > FIXED_S - 5 && 10 * i < FIXED_S + FIXED_N + 5)
+			continue;
+		if (10 * i > FIXED_S && (!o || r[o - 1].off < FIXED_S))
+			r[o++] = (struct udax_range){ FIXED_S, FIXED_N };
+		r[o++] = (struct udax_range){ 10 * i, 5 };
+	}
+	if (!o || r[o - 1].off < FIXED_S)
+		r[o++] = (struct udax_range){ FIXED_S, FIXED_N };
+	return o;
+}
+
+static void *reader2(void *arg)
+{
+	struct udax_range *r = malloc(BIG_MAX * sizeof(*r));
+	uint64_t rs = (uintptr_t)arg;
+	unsigned long k;
+
+	t_assert(r);
+	for (k = 0; !atomic_load(&stop2); k++) {
+		struct udax_bb *t = tables[k % 3];
+		uint64_t x = t_rand(&rs), s = x % 4000000, fb;
+		size_t n, i;
+		bool fixed = false;
+
+		/* Every table is [10i, 10i + 5) around FIXED, but for the
+		 * writer's brief [0, 7) at the front. */
+		fb = udax__bb_first_bad(t, s, 64);
+		t_assert(fb == UINT64_MAX || (fb >= s && fb < s + 64));
+		t_assert(fb == UINT64_MAX || fb < 7 || fb % 10 < 5 ||
+			 (fb >= FIXED_S && fb < FIXED_S + FIXED_N));
+		t_ueq(udax__bb_first_bad(t, FIXED_S - 5, 5), UINT64_MAX);
+		t_ueq(udax__bb_first_bad(t, FIXED_S - 5, 100), FIXED_S);
+		t_ueq(udax__bb_first_bad(t, FIXED_S + 2, 1), FIXED_S + 2);
+		t_ueq(udax__bb_first_bad(t, FIXED_S + FIXED_N, 5), UINT64_MAX);
+		t_ueq(udax__bb_count_in(t, FIXED_S - 5, FIXED_N + 10),
+		      FIXED_N);
+		if (k % 64)
+			continue;
+		n = udax__bb_snapshot(t, r, BIG_MAX);
+		t_assert(n >= 1 && n <= BIG_MAX);
+		for (i = 0; i < n; i++) {
+			t_assert(r[i].len > 0);
+			if (i)
+				t_assert(r[i - 1].off + r[i - 1].len <
+					 r[i].off);
+			if (r[i].off == FIXED_S && r[i].len == FIXED_N)
+				fixed = true;
+		}
+		t_assert(fixed);
+	}
+	atomic_fetch_add(&reads2, k);
+	free(r);
+	return NULL;
+}
+
+static double now(void);
+
+static void phase2(void)
+{
+	/* Leaf (16), node (17 leaves = 272 with the padding slot), next
+	 * level (4624) and the one above (78608), up and down, and big
+	 * enough (300000) that trimming gives pages back. */
+	static const size_t sizes[] = {
+		0, 1, 15, 16, 17, 271, 272, 273, 4623, 4624, 4625, 16, 78607,
+		78608, 300000, 3, 300000, 272, 78609, 0,
+	};
+	struct udax_range *r = malloc(BIG_MAX * sizeof(*r));
+	pthread_t th[2];
+	unsigned long writes = 0;
+	double end;
+
+	t_assert(r);
+	for (int i = 0; i < 3; i++) {
+		t_ok(setenv("UDAX_BB_ISA", isas[i], 1));
+		t_ok(udax__bb_new(&tables[i]));
+		t_ok(udax__bb_set(tables[i], FIXED_S, FIXED_N));
+	}
+	t_ok(unsetenv("UDAX_BB_ISA"));
+	for (int i = 0; i < 2; i++)
+		t_ok(pthread_create(&th[i], NULL, reader2,
+				    (void *)(uintptr_t)(i + 7)));
+	end = now() + 1.0;
+	for (size_t j = 0; now() < end; j++) {
+		size_t n = make_table(r, sizes[j % (sizeof(sizes) /
+						   sizeof(sizes[0]))]);
+
+		t_ok(udax__bb_assign(tables[j % 3], r, n));
+		t_ueq(udax__bb_count(tables[j % 3]), n);
+		/* And splices at the front of big tables. */
+		t_ok(udax__bb_set(tables[j % 3], 0, 7));
+		t_ok(udax__bb_clear(tables[j % 3], 0, 10));
+		writes += 3;
+	}
+	atomic_store(&stop2, true);
+	for (int i = 0; i < 2; i++)
+		t_ok(pthread_join(th[i], NULL));
+	printf("threads, whole tables: %lu writes, %lu reader iterations\n",
+	       writes, atomic_load(&reads2));
+	for (int i = 0; i < 3; i++)
+		udax__bb_free(tables[i]);
+	free(r);
+}
+
 static double now(void)
 {
 	struct timespec t;
@@ -108,5 +229,6 @@ int main(void)
 	printf("threads: %lu writes in %lu rounds, %lu reader iterations\n",
 	       writes, rounds, atomic_load(&reads));
 	udax__bb_free(bb);
+	phase2();
 	return 0;
 }

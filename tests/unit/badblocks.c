@@ -229,6 +229,223 @@ static void test_assign(void)
 	udax__bb_free(bb);
 }
 
+/* ---- layout edges -------------------------------------------------------- */
+
+/* Lookups take a per-table code path; a name this CPU lacks falls back. */
+static const char *const isas[] = { "scalar", "avx2", "avx512" };
+
+static struct udax_bb *bb_new_isa(const char *isa)
+{
+	struct udax_bb *bb;
+
+	t_ok(setenv("UDAX_BB_ISA", isa, 1));
+	t_ok(udax__bb_new(&bb));
+	t_ok(unsetenv("UDAX_BB_ISA"));
+	return bb;
+}
+
+/*
+ * The table holds exactly @r: count, snapshot, and lookups around every
+ * @stride-th range, and always the first and last two of every 16, where
+ * leaves and nodes meet whatever their size (stride 0: no lookups).
+ */
+static void check_table(struct udax_bb *bb, const struct udax_range *r,
+			size_t n, size_t stride)
+{
+	static struct udax_range snap[80000];
+	uint64_t total = 0, before = 0;
+
+	t_assert(n <= 80000);
+	for (size_t i = 0; i < n; i++)
+		total += r[i].len;
+	t_ueq(udax__bb_count(bb), n);
+	t_ueq(udax__bb_snapshot(bb, snap, n), n);
+	t_ok(n ? memcmp(snap, r, n * sizeof(*r)) : 0);
+	t_ueq(udax__bb_count_in(bb, 0, UINT64_MAX), total);
+	t_ueq(udax__bb_first_bad(bb, 0, UINT64_MAX), n ? r[0].off : UINT64_MAX);
+	t_ueq(udax__bb_first_bad(bb, UINT64_MAX, UINT64_MAX), UINT64_MAX);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = r[i].off, e = a + r[i].len;
+		uint64_t prev = i ? r[i - 1].off + r[i - 1].len : 0;
+		uint64_t next = i + 1 < n ? r[i + 1].off : UINT64_MAX;
+
+		before += r[i].len;
+		if (!stride || (i % stride && i % 16 > 1 && i % 16 < 14 &&
+				i + 2 < n))
+			continue;
+		if (a > prev) {
+			t_ueq(udax__bb_first_bad(bb, a - 1, 1), UINT64_MAX);
+			t_ueq(udax__bb_first_bad(bb, prev, a - prev),
+			      UINT64_MAX);
+		}
+		t_ueq(udax__bb_first_bad(bb, prev, a - prev + 1), a);
+		t_ueq(udax__bb_first_bad(bb, a, 1), a);
+		t_ueq(udax__bb_first_bad(bb, e - 1, 1), e - 1);
+		t_ueq(udax__bb_first_bad(bb, e - 1, UINT64_MAX), e - 1);
+		t_ueq(udax__bb_first_bad(bb, e, next - e), UINT64_MAX);
+		t_ueq(udax__bb_first_bad(bb, e, UINT64_MAX), next);
+		t_ueq(udax__bb_count_in(bb, prev, next - prev), r[i].len);
+		/* A walk over every later range: small tables only. */
+		if (n <= 64)
+			t_ueq(udax__bb_count_in(bb, a + 1, UINT64_MAX),
+			      total - (before - r[i].len) - 1);
+	}
+}
+
+/* @n ranges of 1..5 sectors, gaps of 5..7, from @base; with @top the last
+ * one ends at UINT64_MAX, the highest end a range can have. */
+static void make_list(struct udax_range *r, size_t n, uint64_t base, bool top)
+{
+	for (size_t i = 0; i < n; i++) {
+		r[i].off = base + 10 * i + i % 3;
+		r[i].len = 1 + i % 5;
+	}
+	if (top && n)
+		r[n - 1].len = UINT64_MAX - r[n - 1].off;
+}
+
+/*
+ * Sizes on both sides of every boundary of the layout: a leaf's 16 ranges,
+ * a node's 17 children (272 ranges fill 17 leaves with the padding slot
+ * past the last range), the next level (17 * 17 leaves: 4624), and one
+ * more (78608).
+ */
+static void test_sizes(void)
+{
+	static const size_t big[] = {
+		511, 512, 513, 4095, 4096, 4097, 4607, 4608, 4623, 4624, 4625,
+		78591, 78592, 78607, 78608, 78609,
+	};
+	static struct udax_range r[80000];
+	const uint64_t top = UINT64_MAX - 10 * 80000 - 20;
+
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
+		struct udax_bb *bb = bb_new_isa(isas[k]);
+
+		for (size_t n = 0; n <= 300; n++) {
+			make_list(r, n, 3, false);
+			t_ok(udax__bb_assign(bb, r, n));
+			check_table(bb, r, n, 1);
+		}
+		for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+			make_list(r, big[i], 1000, false);
+			t_ok(udax__bb_assign(bb, r, big[i]));
+			check_table(bb, r, big[i], 97);
+		}
+		/* Near the end of the sector space, down through the sizes
+		 * so that the same array is rebuilt smaller each time. */
+		for (size_t n = 300; n-- > 0;) {
+			if (n > 20 && n % 16 > 1 && n % 16 < 15)
+				continue;
+			make_list(r, n, top, n % 2);
+			t_ok(udax__bb_assign(bb, r, n));
+			check_table(bb, r, n, 1);
+		}
+		udax__bb_free(bb);
+	}
+}
+
+/* Built one set at a time, then cleared one range at a time: every splice
+ * position, through every height up to 600 ranges. */
+static void test_grow_shrink(void)
+{
+	enum { N = 600 };
+	static struct udax_range all[N], cur[N];
+	uint64_t rs = 0x9b0c5;
+	size_t order[N];
+
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
+		struct udax_bb *bb = bb_new_isa(isas[k]);
+		bool in[N] = { false };
+		size_t n = 0;
+
+		make_list(all, N, 1, false);
+		for (size_t i = 0; i < N; i++)
+			order[i] = i;
+		for (size_t i = N - 1; i > 0; i--) {
+			size_t j = t_rand(&rs) % (i + 1), t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t i = 0; i < N; i++) {
+				const struct udax_range *x = &all[order[i]];
+
+				t_ok(pass ? udax__bb_clear(bb, x->off, x->len)
+					  : udax__bb_set(bb, x->off, x->len));
+				in[order[i]] = pass == 0;
+				n = 0;
+				for (size_t j = 0; j < N; j++)
+					if (in[j])
+						cur[n++] = all[j];
+				check_table(bb, cur, n, i % 37 ? 0 : 1);
+			}
+		}
+		t_ueq(udax__bb_count(bb), 0);
+		udax__bb_free(bb);
+	}
+}
+
+/* Sets and clears at the very end of the sector space. */
+static void test_top(void)
+{
+	struct udax_bb *bb = bb_new();
+
+	t_ok(udax__bb_set(bb, UINT64_MAX - 1, 1));
+	t_ueq(udax__bb_first_bad(bb, UINT64_MAX - 1, 1), UINT64_MAX - 1);
+	t_ueq(udax__bb_first_bad(bb, UINT64_MAX - 1, UINT64_MAX),
+	      UINT64_MAX - 1);
+	t_ueq(udax__bb_first_bad(bb, UINT64_MAX - 2, 1), UINT64_MAX);
+	t_ueq(udax__bb_first_bad(bb, UINT64_MAX, 1), UINT64_MAX);
+	t_ueq(udax__bb_count_in(bb, UINT64_MAX - 1, 1), 1);
+	t_ueq(udax__bb_count_in(bb, UINT64_MAX, 1), 0);
+	for (uint64_t i = 2; i < 60; i += 2)
+		t_ok(udax__bb_set(bb, UINT64_MAX - 1 - i, 1));
+	t_ueq(udax__bb_count(bb), 30);
+	t_ueq(udax__bb_count_in(bb, 0, UINT64_MAX), 30);
+	t_ueq(udax__bb_first_bad(bb, UINT64_MAX - 4, 1), UINT64_MAX);
+	t_ueq(udax__bb_first_bad(bb, UINT64_MAX - 4, 2), UINT64_MAX - 3);
+	/* Fill every gap: one range to the end. */
+	t_ok(udax__bb_set(bb, UINT64_MAX - 70, UINT64_MAX));
+	t_text(bb, "18446744073709551545 70\n");
+	t_ok(udax__bb_clear(bb, UINT64_MAX - 69, 68));
+	t_text(bb, "18446744073709551545 1\n18446744073709551614 1\n");
+	/* [0, UINT64_MAX) holds every sector a range can have. */
+	t_ok(udax__bb_clear(bb, 0, UINT64_MAX));
+	t_text(bb, "");
+	udax__bb_free(bb);
+}
+
+/* A big table shrunk in place gives its pages back; growing it again in the
+ * same array must find them zeroed and rewrite them. */
+static void test_shrink_regrow(void)
+{
+	size_t n = 200000;
+	struct udax_range *r = malloc(n * sizeof(*r));
+
+	t_assert(r);
+	make_list(r, n, 7, false);
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
+		struct udax_bb *bb = bb_new_isa(isas[k]);
+
+		t_ok(udax__bb_assign(bb, r, n));
+		t_ok(udax__bb_assign(bb, r, 3));
+		check_table(bb, r, 3, 1);
+		t_ok(udax__bb_assign(bb, r + 1000, n - 1000));
+		t_ueq(udax__bb_count(bb), n - 1000);
+		for (size_t i = 1000; i < n; i += 1013) {
+			t_ueq(udax__bb_first_bad(bb, r[i].off - 1, 2),
+			      r[i].off);
+			t_ueq(udax__bb_first_bad(bb, r[i].off + r[i].len, 2),
+			      UINT64_MAX);
+		}
+		t_ueq(udax__bb_first_bad(bb, 0, UINT64_MAX), r[1000].off);
+		udax__bb_free(bb);
+	}
+	free(r);
+}
+
 /* ---- sysfs text --------------------------------------------------------- */
 
 static const struct {
@@ -486,6 +703,10 @@ int main(void)
 	test_lookups();
 	test_v23();
 	test_assign();
+	test_sizes();
+	test_grow_shrink();
+	test_top();
+	test_shrink_regrow();
 	test_parse();
 	test_v24();
 	test_format();

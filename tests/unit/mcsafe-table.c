@@ -55,7 +55,7 @@ static size_t via_dispatch(void *d, const void *s, size_t n,
 static size_t via_movsb(void *d, const void *s, size_t n, struct udax_fault *f)
 {
 	struct udax_mc_raw raw;
-	size_t rem = udax__mc_movsb_raw(d, s, n, &raw);
+	size_t rem = udax__mc_movsb_raw(d, s, n, &raw, 0);
 
 	if (!rem)
 		return n;
@@ -519,15 +519,17 @@ out:
 static void test_table(void)
 {
 	const int32_t *e = udax__mc_extable;
-	size_t n = (size_t)(udax__mc_extable_end - udax__mc_extable) / 2;
+	size_t n = (size_t)(udax__mc_extable_end - udax__mc_extable) / 3;
 	int32_t text = (int32_t)(udax__mc_text_end - udax__mc_text_start);
 
 	t_assert(n > 50);
+	t_ueq((size_t)(udax__mc_extable_end - udax__mc_extable), 3 * n);
 	for (size_t i = 0; i < n; i++) {
-		t_assert(e[2 * i] >= 0 && e[2 * i] < text);
-		t_assert(e[2 * i + 1] >= 0 && e[2 * i + 1] < text);
+		t_assert(e[3 * i] >= 0 && e[3 * i] < text);
+		t_assert(e[3 * i + 1] >= 0 && e[3 * i + 1] < text);
+		t_assert(e[3 * i + 2] >= 0 && e[3 * i + 2] <= 2);  /* MC_REGS_* */
 		if (i)
-			t_assert(e[2 * i] > e[2 * i - 2]);	/* in order */
+			t_assert(e[3 * i] > e[3 * i - 3]);	/* in order */
 	}
 }
 

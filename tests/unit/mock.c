@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 
 #include "matrix.h"
 #include "mock/mock.h"
@@ -598,22 +597,9 @@ static void test_unmapped_buffer_without_segv(void)
 	int st;
 
 	t_ok(sigaction(SIGSEGV, NULL, &sa));
-	if (sa.sa_handler != SIG_DFL) {
-		/* An earlier case took SIGSEGV (an emulated device): ask a
-		 * fresh process, where nothing has. */
-		pid_t pid = fork();
-
-		t_assert(pid >= 0);
-		if (!pid) {
-			execl("/proc/self/exe", "test-mock", "unmapped-buffer-without-segv",
-			      (char *)NULL);
-			_exit(98);
-		}
-		t_eq(waitpid(pid, &st, 0), pid);
-		t_assert(WIFEXITED(st));
-		t_eq(WEXITSTATUS(st), 0);
-		return;
-	}
+	if (sa.sa_handler != SIG_DFL)
+		t_skip("SIGSEGV is already handled here (a sanitizer's, or an earlier case's): "
+		       "this case needs a process of its own where nothing took it");
 	st = t_in_child(efault_child, NULL);
 	if (st != 128 + SIGSEGV)
 		t_fail("child: %s %d, want death by SIGSEGV",
@@ -643,6 +629,7 @@ static const struct {
 	{ "open-double-close", test_open_double_close },
 	{ "recovery-clears-consumed", test_recovery_clears_consumed },
 	{ "zero-clears-consumed", test_zero_clears_consumed },
+	/* alone in its process: ctest runs it so (tests/unit/tests.cmake) */
 	{ "unmapped-buffer-without-segv", test_unmapped_buffer_without_segv },
 };
 
@@ -652,7 +639,8 @@ int main(int argc, char **argv)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (argc > 1 && strcmp(argv[1], cases[i].name))
+		if (argc > 1 ? strcmp(argv[1], cases[i].name) != 0
+			     : cases[i].run == test_unmapped_buffer_without_segv)
 			continue;
 		found = true;
 		cases[i].run();

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Device-dax on QEMU's NVDIMM at 2 MiB and 4 KiB alignment: the sysfs
-# layout udax's devdax backend reads, and consumed poison (MADV_HWPOISON,
-# what memory_failure() does on a machine check) at device byte 2M + 8K.
-# There is no way to put known poison on this device: device-dax has no
-# block device, and the region's list is read-only.
+# layout udax's devdax backend reads, and MADV_HWPOISON (memory_failure()
+# without a machine check) at device byte 2M + 8K.  The region's list is
+# read-only here; the one way to put known poison on this device is a
+# machine check (devdax-mce.sh), whose address NFIT adds to it.
 # boot: nvdimm-2M --nvdimm --mode devdax --align 2M
 # boot: nvdimm-4K --nvdimm --mode devdax --align 4K
 # shellcheck source=../lib.sh
@@ -43,12 +43,20 @@ udax "$want" info "$DEV"
 row region-bb "write \"8 8\" to the region's badblocks"
 kernel "Permission denied" region_write
 
-row hwpoison "MADV_HWPOISON at 2M+8K (udax: 2M+12K), load it"
+# MADV_HWPOISON runs memory_failure() for the page: the caller gets its
+# SIGBUS during the madvise() call (not at a later load), other processes
+# that map the page get nothing (no early kill), and the page reads fine
+# afterwards.  So udax's copies never meet this poison: in the udax row a
+# child poisons udax's mapping and dies of it, and the parent's read goes
+# through.  A load that consumes poison is what devdax-mce.sh injects.
+row hwpoison "MADV_HWPOISON at 2M+8K, load it (udax: a child, 2M+12K, then udax_pread)"
 kernel ok "$KPROBE" load "$DEV" $OFF
-kernel "SIGBUS BUS_MCEERR_AR lsb=$lsb at=$at" "$KPROBE" hwpoison "$DEV" $OFF
-# What udax may know after a fault that names a whole 2 MiB unit is for
-# its devdax backend to decide: any known list is accepted here.
-if on_real; then want="pread=EIO known=*"; else want="pread=EIO known=0x203000+0x1000"; fi
+kernel "SIGBUS BUS_MCEERR_AR lsb=$lsb at=$at (in madvise)" "$KPROBE" hwpoison "$DEV" $OFF
+if on_real; then
+	want="child killed by SIGBUS pread=ok 4096 known=none"
+else
+	want="pread=EIO known=0x203000+0x1000"
+fi
 uprobe "$want" upoison $((OFF + 4096))
 
 # The kernel does not remember consumed device-dax poison, so nor can udax

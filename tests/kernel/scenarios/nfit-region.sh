@@ -1,9 +1,11 @@
 #!/bin/sh
 # The bus's own error tools on a device-dax namespace of nfit_test: the
 # region's list (region-relative sectors) against ndctl list --media-errors
-# and udax's device-relative list; latent poison and the address-range
-# scrub; ndctl clear-errors.  No mapping: nfit_test's "pmem" is vmalloc()
-# memory, and device-dax faults on it end in SIGBUS or an oops.
+# and udax's device-relative list (through libndctl and through sysfs);
+# latent poison and the address-range scrub; ndctl clear-errors and udax's
+# clear through the bus's clear-error command.  No data: nfit_test's "pmem"
+# is vmalloc() memory, and device-dax faults on it end in SIGBUS (2 MiB) or
+# an oops (4 KiB); udax maps the device but the rows never load from it.
 # boot: nfit-devdax --nfit --mode devdax
 # shellcheck source=../lib.sh
 . "${UDAX_KLIB:-/opt/lib.sh}"
@@ -35,13 +37,32 @@ row media "ndctl list --media-errors: namespace; region"
 kernel "8 8" media_errors -n "$NS"
 kernel "4104 8" media_errors -R -r "$REGION"
 
+poison 100 3
+row two "a second error, --block=100 --count=3: region; ndctl (namespace); udax (libndctl, sysfs)"
+kernel "4104 8, 4196 3" cat "$RBB"
+kernel "8 8 100 3" media_errors -n "$NS"
+udax "exit 0: 8 8, 100 3" badblocks "$DEV"
+export UDAX_NDCTL=0
+udax "exit 0: 8 8, 100 3" badblocks "$DEV"
+unset UDAX_NDCTL
+
 row clear "ndctl clear-errors (udax clear), then the lists"
 kernel ok clear_errors
 kernel none cat "$RBB"
-# udax clear writes zeros through a mapping, which nfit_test's device-dax
-# cannot give.
-emul_only udax "exit 0" clear "$DEV" --offset 4096 --length 4096
+emul_only udax "exit 0" clear "$DEV" --offset 0 --length 64K
 emul_only udax "exit 0: none" badblocks "$DEV"
+
+# udax's own recovery: the bus's clear-error command takes the page out of
+# the region's list; the data are then written through the mapping, which
+# nfit_test's device-dax cannot give (its "pmem" is vmalloc() memory): that
+# write faults, and udax clear fails with EIO after the clear.
+poison 8 8
+row uclear "udax clear of the page at 4K (the bus's clear-error command), then the lists"
+kernel "4104 8" cat "$RBB"
+if on_real; then want="exit 1"; else want="exit 0"; fi
+udax "$want" clear "$DEV" --offset 4096 --length 4096
+kernel none cat "$RBB"
+udax "exit 0: none" badblocks "$DEV"
 
 poison 40 1 --latent
 row latent "latent poison at sector 40 (--no-notify): region; udax"

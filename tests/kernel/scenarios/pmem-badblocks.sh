@@ -2,8 +2,8 @@
 # Known poison on a raw /dev/pmemN: what the block layer does with it, and
 # what udax does with the same list.  Sectors 9-15 are bad: page 1 except
 # its first sector.
-# boot: nvdimm --nvdimm --mode raw
-# boot: nfit --nfit --mode raw
+# boot: nvdimm --nvdimm --mode raw --timeout 600
+# boot: nfit --nfit --mode raw --timeout 600
 # shellcheck source=../lib.sh
 . "${UDAX_KLIB:-/opt/lib.sh}"
 
@@ -81,4 +81,53 @@ if on_real && nvdimm; then
 else
 	udax "exit 0" write "$DEV" --offset 4096 --mode recovery -i "$T/page"
 	udax "exit 0: none" badblocks "$DEV"
+fi
+
+# What udax wrote, read back through the kernel (O_DIRECT) and by udax.
+row readback "page 1 after udax's recovery write: the kernel's read; udax's"
+head -c 4096 /dev/zero | tr '\0' '\207' >"$T/page87"
+readback() {
+	dd if="$PMEM" bs=4096 skip=1 count=1 iflag=direct 2>/dev/null | cmp -s - "$T/page87" &&
+		echo same || echo differs
+}
+if on_real && nvdimm; then
+	"$UDAX_BIN" write "$DEV" --offset 4096 --mode recovery -i "$T/page87" 2>/dev/null
+	kernel EIO "$KPROBE" dread "$DEV" 4096 4096
+	udax "exit 1: 0 B" read "$DEV" --offset 4096 --length 4096
+else
+	udax "exit 0" write "$DEV" --offset 4096 --mode recovery -i "$T/page87"
+	kernel same readback
+	udax "exit 0: 4096 B" read "$DEV" --offset 4096 --length 4096
+fi
+
+# Poison the kernel learns of after udax read its list (the tick never
+# comes here): the pmem driver's EIO stops udax's read at that page, which
+# becomes known at once.  Sector 44 = page 5.  Page 1 is still bad where
+# nothing could clear it.
+row stale "sector 44 poisoned after udax's open; udax recovery read of pages 4-7"
+if on_real && nvdimm; then
+	uprobe "read=4096 known=0x1200+0xe00,0x5800+0x200" ustale 16384 16384 44
+else
+	uprobe "read=4096 known=0x5800+0x200" ustale 16384 16384 44
+fi
+
+# The commands that change poison.  udax clear = zeroing the poisoned pages
+# through recovery writes: the kernel clears where it can (nfit_test), else
+# udax says it cannot.  inject and scrub are the bus's (ndctl).
+poison 9 7
+row clear "udax clear page 1, then the list"
+if on_real && nvdimm; then
+	udax "exit 1" clear "$DEV" --offset 4096 --length 4096
+	udax "exit 0: 9 7*" badblocks "$DEV"
+else
+	udax "exit 0" clear "$DEV" --offset 4096 --length 4096
+	udax "exit 0: 44 1" badblocks "$DEV"
+fi
+row inject-scrub "udax inject; udax scrub (real devices: ndctl's tools)"
+if on_real; then
+	udax "exit 1" inject "$DEV" --offset 8192 --length 512
+	udax "exit 1*" scrub "$DEV"
+else
+	udax "exit 0" inject "$DEV" --offset 8192 --length 512
+	udax "exit 0: 0 new bad sectors*" scrub "$DEV"
 fi
