@@ -16,6 +16,7 @@ set(UDAX_CLI_TESTS
   install
   completion
   safety
+  import
   symlink-map
   crash-points
   notpoison
