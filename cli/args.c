@@ -52,6 +52,7 @@ static const struct opt_def opt_defs[] = {
 	{ { "size", required_argument, NULL, 's' }, OPT_DOMAIN, "SIZE", "size of the rescue domain (ddrescue units: 10M = 10^7 bytes)" },
 	{ { "no-scrape", no_argument, NULL, 'n' }, OPT_NO_SCRAPE, NULL, "skip the scraping pass" },
 	{ { "no-trim", no_argument, NULL, 'N' }, OPT_NO_TRIM, NULL, "skip the trimming pass (scraping takes its blocks)" },
+	{ { "idirect", no_argument, NULL, 'd' }, OPT_IDIRECT, NULL, "accepted for ddrescue: udax always reads DEV directly (DAX, or O_DIRECT for /dev/pmemN)" },
 	{ { "quiet", no_argument, NULL, 'q' }, OPT_QUIET, NULL, "no progress and no summary (errors still)" },
 	{ { "log-events", required_argument, NULL, LONG_ONLY + OPT_LOG_EVENTS }, OPT_LOG_EVENTS, "FILE", "log passes, errors and the end to FILE" },
 	{ { "log-rates", required_argument, NULL, LONG_ONLY + OPT_LOG_RATES }, OPT_LOG_RATES, "FILE", "log rates and bad sizes to FILE every second" },
@@ -113,6 +114,7 @@ static int set_opt(struct cli_args *a, const struct opt_def *d, const char *val)
 	case OPT_JSON: a->json = true; return EXIT_OK;
 	case OPT_NO_SCRAPE: a->no_scrape = true; return EXIT_OK;
 	case OPT_NO_TRIM: a->no_trim = true; return EXIT_OK;
+	case OPT_IDIRECT: return EXIT_OK;	/* what udax does anyway */
 	case OPT_QUIET: a->quiet = true; return EXIT_OK;
 	case OPT_LOG_EVENTS:
 	case OPT_LOG_RATES:

@@ -40,6 +40,7 @@ enum cli_opt {
 	OPT_LOG_EVENTS,
 	OPT_LOG_RATES,
 	OPT_PROGRESS,
+	OPT_IDIRECT,		/* rescue: ddrescue's -d, always so */
 	OPT_ALL,
 	OPT_DRY_RUN,
 	OPT_STATUS,		/* inject: ndctl inject-error's -t, -d */
