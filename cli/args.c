@@ -36,6 +36,8 @@ static const struct opt_def opt_defs[] = {
 	{ { "offset", required_argument, NULL, LONG_ONLY + OPT_OFFSET }, OPT_OFFSET, "OFFSET", "first byte" },
 	{ { "length", required_argument, NULL, LONG_ONLY + OPT_LENGTH }, OPT_LENGTH, "LENGTH", "number of bytes" },
 	{ { "latent", no_argument, NULL, LONG_ONLY + OPT_LATENT }, OPT_LATENT, NULL, "poison the media only, not the known list" },
+	{ { "status", no_argument, NULL, 't' }, OPT_STATUS, NULL, "list the poison: known (the known list) and latent (media only)" },
+	{ { "uninject", no_argument, NULL, 'd' }, OPT_UNINJECT, NULL, "heal the latent poison in the range (known poison stays: udax clear)" },
 	{ { "mode", required_argument, NULL, 'm' }, OPT_MODE, "MODE", "failfast (default) or recovery" },
 	{ { "output", required_argument, NULL, 'o' }, OPT_OUTPUT, "FILE", "write to FILE instead of stdout" },
 	{ { "input", required_argument, NULL, 'i' }, OPT_INPUT, "FILE", "read from FILE instead of stdin" },
@@ -50,6 +52,7 @@ static const struct opt_def opt_defs[] = {
 	{ { "size", required_argument, NULL, 's' }, OPT_DOMAIN, "SIZE", "size of the rescue domain (ddrescue units: 10M = 10^7 bytes)" },
 	{ { "no-scrape", no_argument, NULL, 'n' }, OPT_NO_SCRAPE, NULL, "skip the scraping pass" },
 	{ { "no-trim", no_argument, NULL, 'N' }, OPT_NO_TRIM, NULL, "skip the trimming pass (scraping takes its blocks)" },
+	{ { "idirect", no_argument, NULL, 'd' }, OPT_IDIRECT, NULL, "accepted for ddrescue: udax always reads DEV directly (DAX, or O_DIRECT for /dev/pmemN)" },
 	{ { "quiet", no_argument, NULL, 'q' }, OPT_QUIET, NULL, "no progress and no summary (errors still)" },
 	{ { "log-events", required_argument, NULL, LONG_ONLY + OPT_LOG_EVENTS }, OPT_LOG_EVENTS, "FILE", "log passes, errors and the end to FILE" },
 	{ { "log-rates", required_argument, NULL, LONG_ONLY + OPT_LOG_RATES }, OPT_LOG_RATES, "FILE", "log rates and bad sizes to FILE every second" },
@@ -111,6 +114,7 @@ static int set_opt(struct cli_args *a, const struct opt_def *d, const char *val)
 	case OPT_JSON: a->json = true; return EXIT_OK;
 	case OPT_NO_SCRAPE: a->no_scrape = true; return EXIT_OK;
 	case OPT_NO_TRIM: a->no_trim = true; return EXIT_OK;
+	case OPT_IDIRECT: return EXIT_OK;	/* what udax does anyway */
 	case OPT_QUIET: a->quiet = true; return EXIT_OK;
 	case OPT_LOG_EVENTS:
 	case OPT_LOG_RATES:
@@ -146,6 +150,8 @@ static int set_opt(struct cli_args *a, const struct opt_def *d, const char *val)
 		return EXIT_OK;
 	}
 	case OPT_LATENT: a->latent = true; return EXIT_OK;
+	case OPT_STATUS: a->status = true; return EXIT_OK;
+	case OPT_UNINJECT: a->uninject = true; return EXIT_OK;
 	case OPT_REVERSE: a->reverse = true; return EXIT_OK;
 	case OPT_FORCE: a->force = true; return EXIT_OK;
 	case OPT_HUMAN: json_human = true; return EXIT_OK;
@@ -233,6 +239,14 @@ int cli_check_pattern(struct cli_args *a)
 	return EXIT_OK;
 }
 
+const char *cli_opt_name(int opt)
+{
+	for (size_t i = 0; i < NR_DEFS; i++)
+		if (opt_defs[i].opt == opt && opt_defs[i].help)
+			return opt_defs[i].lo.name;
+	return "?";
+}
+
 /* The command's options: getopt tables from opt_defs filtered by its mask. */
 static void build_opts(const struct cli_cmd *cmd, char *shorts,
 		       struct option *longs)
@@ -318,7 +332,8 @@ static int parse_cmd(const struct cli_cmd *cmd, int argc, char **argv,
 		char name[64];
 
 		if (d->opt < 0 || !(cmd->required & OPTF(d->opt)) ||
-		    (a->seen & OPTF(d->opt)) || !d->help)
+		    (a->seen & OPTF(d->opt)) || !d->help ||
+		    (a->seen & cmd->required_unless))
 			continue;
 		snprintf(name, sizeof(name), "--%s", d->lo.name);
 		return cli_usage_err(name, "required");
@@ -410,7 +425,18 @@ void cli_print_options(const struct cli_cmd *cmd)
 			n += snprintf(name + n, sizeof(name) - (size_t)n, "--%s%s%s",
 				      d->lo.name, d->meta ? " " : "", d->meta ? d->meta : "");
 		}
-		printf("  %-28s %s%s\n", name, d->help,
-		       cmd->required & (d->opt >= 0 ? OPTF(d->opt) : 0) ? " (required)" : "");
+		printf("  %-28s %s", name, d->help);
+		if (d->opt >= 0 && (cmd->required & OPTF(d->opt))) {
+			int u = 0;
+
+			/* one option waives them in practice: name it */
+			while (u < OPT_NR && !(cmd->required_unless & OPTF(u)))
+				u++;
+			if (u < OPT_NR)
+				printf(" (required, but not with --%s)", cli_opt_name(u));
+			else
+				printf(" (required)");
+		}
+		printf("\n");
 	}
 }

@@ -40,8 +40,11 @@ enum cli_opt {
 	OPT_LOG_EVENTS,
 	OPT_LOG_RATES,
 	OPT_PROGRESS,
+	OPT_IDIRECT,		/* rescue: ddrescue's -d, always so */
 	OPT_ALL,
 	OPT_DRY_RUN,
+	OPT_STATUS,		/* inject: ndctl inject-error's -t, -d */
+	OPT_UNINJECT,
 	OPT_NR			/* --verbose and --help are always accepted */
 };
 
@@ -64,6 +67,7 @@ struct cli_args {
 	const char *log_events, *log_rates, *progress;
 	double map_interval;		/* seconds */
 	bool json, latent, reverse, force, all, dry_run, no_scrape, no_trim, quiet;
+	bool status, uninject;
 	int help;			/* CLI_HELP_* */
 	int argc;			/* the whole command line, for maps */
 	char **argv;
@@ -76,6 +80,7 @@ struct cli_cmd {
 	const char *summary;		/* one line */
 	unsigned long long opts;	/* OPTF() mask of accepted options */
 	unsigned long long required;	/* OPTF() mask of required options */
+	unsigned long long required_unless; /* none is required if one of these is given */
 	const char *const *pos_names;	/* positional argument names */
 	int min_pos, max_pos;
 	/* Further checks after parsing; EXIT_OK or EXIT_USAGE (no I/O). */
@@ -105,6 +110,8 @@ int cli_parse(int argc, char **argv, const struct cli_cmd **cmd,
 
 /* The check of inject and clear: a range repeated --count times. */
 int cli_check_pattern(struct cli_args *a);
+/* The long name of option @opt (enum cli_opt), without "--". */
+const char *cli_opt_name(int opt);
 
 /* The built-in usage of @cmd (or of udax when NULL) on stdout, with the
  * list of its options. */

@@ -420,13 +420,13 @@ static const char *const rescue_pos[] = { "DEV", "OUT", "MAPFILE" };
 
 const struct cli_cmd cmd_rescue = {
 	.name = "rescue",
-	.synopsis = "DEV OUT MAPFILE [-R] [-r N] [-n] [-N] [-q] [-i POS] [-o POS] [-s SIZE] [-c SECTORS] [--json [-u]] [--progress tty|json|none] [--log-events FILE] [--log-rates FILE] [--map-interval SECONDS] [--max-rate SIZE]",
+	.synopsis = "DEV OUT MAPFILE [-R] [-r N] [-n] [-N] [-d] [-q] [-i POS] [-o POS] [-s SIZE] [-c SECTORS] [--json [-u]] [--progress tty|json|none] [--log-events FILE] [--log-rates FILE] [--map-interval SECONDS] [--max-rate SIZE]",
 	.summary = "copy every readable byte of DEV to OUT, keeping a GNU ddrescue map (resumable)",
 	.opts = OPTF(OPT_REVERSE) | OPTF(OPT_RETRIES) | OPTF(OPT_JSON) | OPTF(OPT_HUMAN) |
 		OPTF(OPT_MAP_INTERVAL) | OPTF(OPT_CLUSTER) | OPTF(OPT_MAX_RATE) |
 		OPTF(OPT_IPOS) | OPTF(OPT_OPOS) | OPTF(OPT_DOMAIN) | OPTF(OPT_NO_SCRAPE) |
 		OPTF(OPT_NO_TRIM) | OPTF(OPT_QUIET) | OPTF(OPT_LOG_EVENTS) |
-		OPTF(OPT_LOG_RATES) | OPTF(OPT_PROGRESS),
+		OPTF(OPT_LOG_RATES) | OPTF(OPT_PROGRESS) | OPTF(OPT_IDIRECT),
 	.pos_names = rescue_pos,
 	.min_pos = 3,
 	.max_pos = 3,

@@ -362,10 +362,12 @@ int cli_check_range(struct udax_dev *dev, const char *path, uint64_t off,
 	return EXIT_OK;
 }
 
-long cli_badblocks(struct udax_dev *dev, struct udax_range **out)
+long cli_ranges(struct udax_dev *dev,
+		long (*get)(struct udax_dev *, struct udax_range *, size_t),
+		struct udax_range **out)
 {
 	struct udax_range *r = NULL;
-	long n = udax_badblocks(dev, NULL, 0);
+	long n = get(dev, NULL, 0);
 
 	/* The list may grow between the calls: retry until it fits. */
 	while (n >= 0) {
@@ -377,7 +379,7 @@ long cli_badblocks(struct udax_dev *dev, struct udax_range **out)
 			return -ENOMEM;
 		}
 		r = t;
-		m = udax_badblocks(dev, r, (size_t)n + 1);
+		m = get(dev, r, (size_t)n + 1);
 		if (m >= 0 && m <= n + 1) {
 			*out = r;
 			return m;
@@ -386,6 +388,68 @@ long cli_badblocks(struct udax_dev *dev, struct udax_range **out)
 	}
 	free(r);
 	return n;
+}
+
+long cli_badblocks(struct udax_dev *dev, struct udax_range **out)
+{
+	return cli_ranges(dev, udax_badblocks, out);
+}
+
+size_t ranges_sub(const struct udax_range *a, size_t na,
+		  const struct udax_range *b, size_t nb, struct udax_range *out)
+{
+	size_t i, j = 0, n = 0;
+
+	/* A piece of @a starts at its start or at the end of a @b range that
+	 * starts inside it: at most one per @a range plus one per @b range. */
+	for (i = 0; i < na; i++) {
+		uint64_t cur = a[i].off, end = a[i].off + a[i].len;
+		size_t k;
+
+		/* @a ascends: what ends before a[i] ends before a[i + 1] */
+		while (j < nb && b[j].off + b[j].len <= cur)
+			j++;
+		for (k = j; k < nb && b[k].off < end; k++) {
+			if (b[k].off > cur)
+				out[n++] = (struct udax_range){ cur, b[k].off - cur };
+			if (b[k].off + b[k].len > cur)
+				cur = b[k].off + b[k].len;
+			if (cur >= end)
+				break;
+		}
+		if (cur < end)
+			out[n++] = (struct udax_range){ cur, end - cur };
+	}
+	return n;
+}
+
+size_t ranges_and(const struct udax_range *a, size_t na,
+		  const struct udax_range *b, size_t nb, struct udax_range *out)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < na && j < nb) {
+		uint64_t ae = a[i].off + a[i].len, be = b[j].off + b[j].len;
+		uint64_t s = a[i].off > b[j].off ? a[i].off : b[j].off;
+		uint64_t e = ae < be ? ae : be;
+
+		if (s < e)
+			out[n++] = (struct udax_range){ s, e - s };
+		if (ae < be)
+			i++;
+		else
+			j++;
+	}
+	return n;
+}
+
+uint64_t ranges_bytes(const struct udax_range *r, size_t n)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < n; i++)
+		t += r[i].len;
+	return t;
 }
 
 static void log_cb(void *arg, int level, const char *msg)

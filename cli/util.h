@@ -79,6 +79,20 @@ int cli_check_range(struct udax_dev *dev, const char *path, uint64_t off,
 		    uint64_t len);
 /* The whole known list (malloc'd, in bytes): count, or -errno. */
 long cli_badblocks(struct udax_dev *dev, struct udax_range **out);
+/* The same for any list that @get fills as udax_badblocks() does
+ * (udax_media_poison()). */
+long cli_ranges(struct udax_dev *dev,
+		long (*get)(struct udax_dev *, struct udax_range *, size_t),
+		struct udax_range **out);
+/* @a minus @b into @out, which holds @na + @nb ranges; both lists
+ * ascending and disjoint, and so is the result.  Returns its count. */
+size_t ranges_sub(const struct udax_range *a, size_t na,
+		  const struct udax_range *b, size_t nb, struct udax_range *out);
+/* @a and @b, the same way. */
+size_t ranges_and(const struct udax_range *a, size_t na,
+		  const struct udax_range *b, size_t nb, struct udax_range *out);
+/* Sum of the lengths. */
+uint64_t ranges_bytes(const struct udax_range *r, size_t n);
 
 /* First known-bad byte in [off, off + len), or UINT64_MAX.  Known poison
  * makes whole pages unreadable: callers round to the page. */

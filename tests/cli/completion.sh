@@ -32,6 +32,9 @@ for c in create info badblocks inject clear scrub read write rescue; do
 	[ "$(comp udax "$c" --)" = "$want" ] || fail "$c options: '$(comp udax "$c" --)' want '$want'"
 done
 case " $(comp udax rescue --) " in *" --reverse "*) ;; *) fail "rescue --reverse" ;; esac
+[ "$(comp udax inject --sta)" = --status ] || fail "inject --status: '$(comp udax inject --sta)'"
+[ "$(comp udax inject-error "$T/x" --un)" = --uninject ] || fail "inject --uninject"
+case " $(comp udax inject --) " in *" --json "*) ;; *) fail "inject --json" ;; esac
 case " $(comp udax info --) " in *" --reverse "*) fail "info offers --reverse" ;; esac
 touch "$T/pmem.img"
 [ "$(comp udax info "$T/pmem.i")" = "$T/pmem.img" ] || fail "file: '$(comp udax info "$T/pmem.i")'"

@@ -29,4 +29,14 @@ grep -q '^  rescue ' "$T/h" || fail "fallback udax: $(cat "$T/h")"
 grep -q 'Exit status: 0 success, 1 runtime error, 2 usage error' "$T/h"
 PATH=/nonexistent "$UDAX" inject -h >"$T/h"
 grep -q '^usage: udax inject DEV --offset' "$T/h"
+
+# Every option a command takes (its -h list) is in its manual page.
+man=$SRCDIR/man
+for c in create info badblocks inject clear scrub read write rescue help version; do
+	for o in $(udax "$c" -h | sed -n 's/^  \(-[a-zA-Z], \)\{0,1\}\(--[a-z-]*\).*/\2/p'); do
+		case $o in --help|--verbose) continue ;; esac
+		grep -q -- "$o" "$man/udax-$c.1.scd" ||
+			fail "man/udax-$c.1.scd does not document $o"
+	done
+done
 echo "help: ok"

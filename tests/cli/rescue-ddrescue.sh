@@ -27,6 +27,16 @@ udax rescue "$I" "$T/out" "$T/map" --json >"$T/j" 2>/dev/null || true
 check_rescue "$I" "$T/out" "$T/map" "$T/j" 3
 rm -f "$T/out" "$T/map"
 
+echo "== -d (--idirect): accepted, and the same result (udax reads directly anyway)"
+udax rescue "$I" "$T/out" "$T/map" -d --json >"$T/j" 2>/dev/null || true
+check_rescue "$I" "$T/out" "$T/map" "$T/j" 3
+rm -f "$T/out" "$T/map"
+rc=0
+udax rescue "$I" "$T/out" "$T/map" --idirect -q >"$T/o" || rc=$?
+[ "$rc" = 3 ] && [ ! -s "$T/o" ] || fail "--idirect -q: exit $rc, $(cat "$T/o")"
+cmp "$T/out" "$I.want" || fail "--idirect: data differ"
+rm -f "$T/out" "$T/map"
+
 echo "== -N: no trimming: scraping takes the failed clusters whole"
 rc=0
 udax rescue "$I" "$T/out" "$T/map" -N --json >"$T/j" 2>/dev/null || rc=$?

@@ -16,10 +16,12 @@ set(UDAX_CLI_TESTS
   install
   completion
   safety
+  import
   symlink-map
   crash-points
   notpoison
   inject-clear-batch
+  inject-status
 )
 foreach(t ${UDAX_CLI_TESTS})
   add_test(NAME cli/${t}
@@ -37,6 +39,9 @@ if(UDAX_SANITIZE)
 endif()
 set_tests_properties(cli/install PROPERTIES ENVIRONMENT
   "UDAX_TEST_CC=${CMAKE_C_COMPILER};UDAX_TEST_SANITIZE=${_san}")
+# inject-status builds a preload that hides the media from udax.
+set_tests_properties(cli/inject-status PROPERTIES ENVIRONMENT
+  "UDAX_TEST_CC=${CMAKE_C_COMPILER}")
 
 # Fuzz targets of the CLI's parsers, linked with the real CLI objects
 # (everything but main.c).  tests/fuzz/replay.c feeds them their corpus.

@@ -51,14 +51,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (!a.help && (a.npos < cmd->min_pos || a.npos > cmd->max_pos))
 			abort();
-		if (!a.help && (cmd->required & ~a.seen))
+		if (!a.help && (cmd->required & ~a.seen) &&
+		    !(a.seen & cmd->required_unless))
 			abort();
 		if (!a.help && (a.seen & ~cmd->opts))
 			abort();
 		if (cmd == &cmd_create && !a.help && (!a.size || a.size % UDAX_PAGE_SIZE))
 			abort();
 		if ((cmd == &cmd_inject || cmd == &cmd_clear) && !a.help &&
-		    (!a.length || a.offset + a.length < a.offset))
+		    !a.status && (!a.length || a.offset + a.length < a.offset))
+			abort();
+		/* inject --status only lists; --json is only its output */
+		if (cmd == &cmd_inject && !a.help && a.status &&
+		    (a.seen & (OPTF(OPT_OFFSET) | OPTF(OPT_LENGTH) |
+			       OPTF(OPT_LATENT) | OPTF(OPT_UNINJECT) |
+			       OPTF(OPT_COUNT) | OPTF(OPT_STRIDE))))
+			abort();
+		if (cmd == &cmd_inject && !a.help && !a.status &&
+		    ((a.seen & OPTF(OPT_JSON)) || (a.latent && a.uninject)))
 			abort();
 		if (a.mode != CLI_MODE_DEFAULT && a.mode != UDAX_OP_FAILFAST &&
 		    a.mode != UDAX_OP_RECOVERY)

@@ -721,8 +721,9 @@ int main(int argc, char **argv)
 		return usage();
 	op = argv[1];
 	path = argv[2];
+	/* the one word among the numbers: "upoison DEV OFF self" */
 	if (parse_u64(argv[3], &a) ||
-	    (argc > 4 && parse_u64(argv[4], &b)) ||
+	    (argc > 4 && strcmp(argv[4], "self") && parse_u64(argv[4], &b)) ||
 	    (argc > 5 && parse_u64(argv[5], &c)))
 		return usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);

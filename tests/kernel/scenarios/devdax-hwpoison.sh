@@ -72,3 +72,18 @@ else
 	udax "exit 1: 0 B" read "$DEV" --offset $((OFF + 4096)) --length 4K
 	udax "exit 0: 4120 8" badblocks "$DEV"
 fi
+
+# A program with a SIGBUS handler of its own poisons a page of udax's
+# mapping itself: udax's handler sees the report first (watch.c) and the
+# next udax call records it.  At 2 MiB the report names the unit (lsb 21)
+# and no page of it faults when read again (MADV_HWPOISON breaks nothing),
+# so the whole unit becomes known; at 4 KiB, the page.
+row hwpoison-own "MADV_HWPOISON at 2M+16K by udax's caller itself (its own handler), then udax_pread"
+if on_real && [ "$UDAX_ALIGN" = 2M ]; then
+	want="own handler: BUS_MCEERR_AR pread=EIO known=0x200000+0x200000"
+elif on_real; then
+	want="own handler: BUS_MCEERR_AR pread=EIO known=0x204000+0x1000"
+else
+	want="pread=EIO known=0x203000+0x2000"
+fi
+uprobe "$want" upoison $((OFF + 8192)) self
