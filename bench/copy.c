@@ -295,8 +295,25 @@ int copy_setup(void)
 		return -1;
 	}
 	cp.krec = k;
-	/* Fault the device's pages in before anything is timed. */
+	/* Fault the device's pages in before anything is timed: the
+	 * program's mapping by the memset, and the one udax's copies go
+	 * through (the emulated device has a second mapping) by reading and
+	 * writing each page once through udax, or the udax side of every
+	 * pair would pay page faults its baseline does not (64 B cold: 490
+	 * ns per persistent copy, against 130 once faulted in). */
 	memset(udax_kaddr_untag(cp.kff), 0x3c, cfg.pool);
+	{
+		static char pg[UDAX_PAGE_SIZE];
+
+		for (uint64_t off = 0; off < cfg.pool; off += UDAX_PAGE_SIZE)
+			if (udax_pread(cp.dev, pg, UDAX_PAGE_SIZE, off) !=
+			    UDAX_PAGE_SIZE ||
+			    udax_pwrite(cp.dev, pg, UDAX_PAGE_SIZE, off) !=
+			    UDAX_PAGE_SIZE) {
+				fail("udax_pread/pwrite of a clean page");
+				return -1;
+			}
+	}
 
 	cp.base = shared_map("base.img", cfg.pool, &cp.base_fd);
 	cp.user = anon_map(cfg.pool);
