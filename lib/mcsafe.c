@@ -344,6 +344,23 @@ static const struct mc_ex *mc_fixup(uintptr_t ip)
 	return NULL;
 }
 
+/* The last listed instruction at or before @ip inside the copies' text:
+ * for an @ip between listed ones, an entry of the same code path, whose
+ * register convention holds there closely enough to tell whether a report
+ * is about the copy's memory.  NULL outside the text. */
+static const struct mc_ex *mc_near(uintptr_t ip)
+{
+	uintptr_t base = (uintptr_t)udax__mc_text_start;
+	const struct mc_ex *x, *near = NULL;
+
+	if (ip - base >= (uintptr_t)(udax__mc_text_end - udax__mc_text_start))
+		return NULL;
+	for (x = udax__mc_extable; x < udax__mc_extable_end; x++)
+		if (base + (uintptr_t)x->site <= ip)
+			near = x;
+	return near;
+}
+
 /*
  * Is @si the business of the table copy interrupted at entry @x?  The same
  * question guard_concerns() asks of a sigsetjmp guard, with the copy's
@@ -413,6 +430,27 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 		}
 		if (x)
 			g = NULL;
+		/*
+		 * An "action required" machine check at an instruction of the
+		 * copies that touches no memory: not this copy's load, since
+		 * every load and store is listed.  Hardware reports a consumed
+		 * load precisely; this is an imprecise report (a machine check
+		 * injected into a running CPU, as QEMU's does).  If it is about
+		 * the copy's memory, the copy is the consumer: the watch
+		 * records it (the next udax call makes it known), and the copy
+		 * goes on; memory that really went bad faults again at a listed
+		 * instruction, where the fixup stops the copy.  Before this,
+		 * the report went to the default action and killed the reader.
+		 */
+		if (!x && sig == SIGBUS && si->si_code == BUS_MCEERR_AR &&
+		    (x = mc_near((uintptr_t)r[REG_RIP]))) {
+			g = NULL;
+			if (table_concerns(x, si, r)) {
+				udax__watch_sigbus(si);
+				errno = saved_errno;
+				return;
+			}
+		}
 	}
 #endif
 	/* not a fault: sent by someone (kill, sigqueue, the kernel) */
