@@ -46,22 +46,26 @@ static int clear_run(struct cli_args *a)
 	bytes = udax_clear(dev, r, n, flags);
 	free(r);
 	if (bytes == -EOPNOTSUPP) {
-		/* A real device: the kernel's clear failed. */
-		cli_err(path, "the kernel could not clear this poison on a %s device: the platform has no clear-error command (ndctl clear-errors needs the same)",
+		/* A real device: libudax's log line above says why (no
+		 * clear-error command, not root, no libndctl, CXL...). */
+		cli_err(path, "this %s device cannot clear poison here (see the line above): ndctl clear-errors needs the same support",
 			udax_backend(dev));
 		rc = EXIT_FAIL;
 	} else if (bytes < 0) {
-		/* Not cli_errno(): an -EIO here is the state file's. */
-		cli_err(path, "cannot clear: %s: nothing was cleared",
-			strerror((int)-bytes));
+		/* Not cli_errno(): an -EIO here is the state file's.  Only
+		 * the emulated device clears in one transaction. */
+		cli_err(path, "cannot clear: %s: %s", strerror((int)-bytes),
+			strcmp(udax_backend(dev), "emulated") ?
+			"some pages may have been cleared (see udax badblocks)" :
+			"nothing was cleared");
 		rc = EXIT_FAIL;
 	} else {
 		pages = (uint64_t)bytes / UDAX_PAGE_SIZE;
-		printf("%s %llu page%s in %llu range%s (%llu bytes zeroed)\n",
+		printf("%s %llu page%s in %llu range%s (%llu bytes %szeroed)\n",
 		       a->dry_run ? "would clear" : "cleared",
 		       (unsigned long long)pages, pages == 1 ? "" : "s",
 		       (unsigned long long)n, n == 1 ? "" : "s",
-		       (unsigned long long)bytes);
+		       (unsigned long long)bytes, a->dry_run ? "would be " : "");
 	}
 out:
 	udax_close(dev);

@@ -162,6 +162,27 @@ io_fault(struct udax_dev *dev, uint64_t off, char *user, size_t c, size_t len,
 	return c;
 }
 
+static uint64_t known_stop(const struct udax_dev *dev, uint64_t off,
+			   uint64_t len);
+
+/*
+ * A copy that completed while poison in the device was reported that the
+ * copy itself did not stop at (an imprecise machine check, which mcsafe.c
+ * hands to the watch and lets the copy go on; the program's own load of
+ * emulated media poison): make it known now and cut the count at its page,
+ * so that no byte of a page reported bad is returned as good.  One load
+ * when nothing came.  (When another thread holds the refresh, its list is
+ * published a moment later; this copy may then miss the cut.)
+ */
+static inline size_t cut_at_reported(struct udax_dev *dev, uint64_t off,
+				     size_t c)
+{
+	if (udax__likely(!__atomic_load_n(&dev->wake, __ATOMIC_ACQUIRE)))
+		return c;
+	udax__known_refresh(dev);
+	return (size_t)(known_stop(dev, off, c) - off);
+}
+
 size_t udax__io_read(struct udax_dev *dev, uint64_t off, void *dst,
 		     size_t len, int *err)
 {
@@ -179,7 +200,7 @@ size_t udax__io_read(struct udax_dev *dev, uint64_t off, void *dst,
 	 * began there (one page from off + c would reach into the next). */
 	if (c == lim && hit)
 		udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
-	return c;
+	return cut_at_reported(dev, off, c);
 }
 
 size_t udax__io_write(struct udax_dev *dev, uint64_t off, const void *src,
@@ -224,7 +245,7 @@ static inline size_t io_read_clean(struct udax_dev *dev, uint64_t off,
 
 	*err = 0;
 	if (udax__likely(c == len))
-		return c;
+		return cut_at_reported(dev, off, c);
 	return io_fault(dev, off, dst, c, len, &f, false, err);
 }
 

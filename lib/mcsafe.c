@@ -344,21 +344,11 @@ static const struct mc_ex *mc_fixup(uintptr_t ip)
 	return NULL;
 }
 
-/* The last listed instruction at or before @ip inside the copies' text:
- * for an @ip between listed ones, an entry of the same code path, whose
- * register convention holds there closely enough to tell whether a report
- * is about the copy's memory.  NULL outside the text. */
-static const struct mc_ex *mc_near(uintptr_t ip)
+/* Is @ip inside the copies' text (listed or not)? */
+static bool mc_in_text(uintptr_t ip)
 {
-	uintptr_t base = (uintptr_t)udax__mc_text_start;
-	const struct mc_ex *x, *near = NULL;
-
-	if (ip - base >= (uintptr_t)(udax__mc_text_end - udax__mc_text_start))
-		return NULL;
-	for (x = udax__mc_extable; x < udax__mc_extable_end; x++)
-		if (base + (uintptr_t)x->site <= ip)
-			near = x;
-	return near;
+	return ip - (uintptr_t)udax__mc_text_start <
+	       (uintptr_t)(udax__mc_text_end - udax__mc_text_start);
 }
 
 /*
@@ -431,22 +421,28 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 		if (x)
 			g = NULL;
 		/*
-		 * An "action required" machine check at an instruction of the
-		 * copies that touches no memory: not this copy's load, since
-		 * every load and store is listed.  Hardware reports a consumed
-		 * load precisely; this is an imprecise report (a machine check
-		 * injected into a running CPU, as QEMU's does).  If it is about
-		 * the copy's memory, the copy is the consumer: the watch
-		 * records it (the next udax call makes it known), and the copy
-		 * goes on; memory that really went bad faults again at a listed
-		 * instruction, where the fixup stops the copy.  Before this,
-		 * the report went to the default action and killed the reader.
+		 * Any instruction of the copies: the innermost copy is a table
+		 * copy, so no sigsetjmp guard further out is asked (above).
+		 *
+		 * An "action required" machine check at one that touches no
+		 * memory is not this copy's load, since every load and store
+		 * is listed: hardware reports a consumed load precisely, so
+		 * this is an imprecise report (a machine check injected into a
+		 * running CPU, as QEMU's).  Which range the copy is in cannot
+		 * be read from registers between listed instructions, so the
+		 * report is judged by its address alone: about a real device's
+		 * mapping (the watch marks it), it is udax's: the copy goes on
+		 * (memory that really went bad faults again at a listed
+		 * instruction, where the fixup stops it) and io.c cuts a copy
+		 * that completes at the page the watch made known.  About
+		 * anything else it goes where reports outside copies go.
+		 * Before this, it went to the default action and killed the
+		 * reader of a 2 MiB device-dax in the kernel lab.
 		 */
-		if (!x && sig == SIGBUS && si->si_code == BUS_MCEERR_AR &&
-		    (x = mc_near((uintptr_t)r[REG_RIP]))) {
+		if (!x && mc_in_text((uintptr_t)r[REG_RIP])) {
 			g = NULL;
-			if (table_concerns(x, si, r)) {
-				udax__watch_sigbus(si);
+			if (sig == SIGBUS && si->si_code == BUS_MCEERR_AR &&
+			    udax__watch_sigbus(si)) {
 				errno = saved_errno;
 				return;
 			}

@@ -233,8 +233,9 @@ int udax__watch_add(void *base, size_t len, int *wake,
 void udax__watch_del(struct udax_watch *w);
 /* What was marked since the last call, into @dev's known list (consumed). */
 void udax__watch_record(struct udax_dev *dev, struct udax_watch *w);
-/* mcsafe.c's handler, for every SIGBUS it sees: signal-safe. */
-void udax__watch_sigbus(const void *siginfo);
+/* mcsafe.c's handler, for every SIGBUS it sees: signal-safe.  True if the
+ * report was about a watched mapping (and is marked). */
+bool udax__watch_sigbus(const void *siginfo);
 
 /* ---- persistent copies (pmem_copy.c) ------------------------------------
  * Chosen once at run time from the CPU's features; see pmem_copy.c.

@@ -20,9 +20,10 @@
  * before freeing, so no handler holds a freed watch.  Bitmaps are
  * anonymous memory, resident only where set.
  *
- * A huge-page report (si_addr_lsb 21: si_addr rounded down) names a region,
- * not a page: it is kept apart and udax__watch_record() finds the page by
- * reading each page of the region with a guarded copy.
+ * A huge-page report (si_addr_lsb 21 or 30: 2 MiB or 1 GiB; si_addr may be
+ * rounded down to the unit or not) names a unit, not a page: its unit's
+ * first page is marked in the bitmap of its size, and udax__watch_record()
+ * finds the page by reading each page of the unit with a guarded copy.
  */
 #include <errno.h>
 #include <sched.h>
@@ -41,8 +42,8 @@ struct udax_watch {
 	size_t len;
 	int *wake;
 	_Atomic uint64_t *pages;	/* one bit per page */
-	_Atomic uint64_t *huge;		/* one bit per page that starts a
-					 * region reported with lsb > 12 */
+	_Atomic uint64_t *huge[2];	/* one bit per page that starts a
+					 * unit reported: 2 MiB, 1 GiB */
 	size_t nwords;
 	int slot;
 };
@@ -66,29 +67,45 @@ static void mark(_Atomic uint64_t *bits, uint64_t pg)
 				 memory_order_release);
 }
 
-void udax__watch_sigbus(const void *siv)
+/* The unit of a report: 0 a page, 1 2 MiB, 2 1 GiB (a size between
+ * counts as the next one up, which covers it). */
+static int unit_of(int lsb)
+{
+	return lsb <= UDAX_PAGE_SHIFT ? 0 : lsb <= 21 ? 1 : 2;
+}
+
+static const int unit_shift[3] = { UDAX_PAGE_SHIFT, 21, 30 };
+
+bool udax__watch_sigbus(const void *siv)
 {
 	const siginfo_t *si = siv;
-	uintptr_t a = (uintptr_t)si->si_addr;
-	int i;
+	uintptr_t a = (uintptr_t)si->si_addr, start;
+	bool marked = false;
+	int i, u;
 
 	if (si->si_code != BUS_MCEERR_AR && si->si_code != BUS_MCEERR_AO)
-		return;
+		return false;
 	if (!atomic_load_explicit(&watch_count, memory_order_acquire))
-		return;
+		return false;
+	u = unit_of(si->si_addr_lsb);
+	start = a & ~(((uintptr_t)1 << unit_shift[u]) - 1);
 	atomic_fetch_add(&watch_busy, 1);
 	for (i = 0; i < WATCH_SLOTS; i++) {
 		struct udax_watch *w = atomic_load(&watch_slot[i]);
 		uint64_t pg;
 
-		if (!w || a - w->base >= w->len)
+		/* the unit overlaps the mapping */
+		if (!w || (start - w->base >= w->len &&
+			   w->base - start >= ((uintptr_t)1 << unit_shift[u])))
 			continue;
-		pg = (a - w->base) / UDAX_PAGE_SIZE;
-		mark(si->si_addr_lsb > UDAX_PAGE_SHIFT ? w->huge : w->pages, pg);
+		pg = start > w->base ? (start - w->base) / UDAX_PAGE_SIZE : 0;
+		mark(u ? w->huge[u - 1] : w->pages, pg);
 		__atomic_store_n(w->wake, 1, __ATOMIC_RELEASE);
+		marked = true;
 		break;
 	}
 	atomic_fetch_sub(&watch_busy, 1);
+	return marked;
 }
 
 int udax__watch_add(void *base, size_t len, int *wake, struct udax_watch **out)
@@ -103,8 +120,9 @@ int udax__watch_add(void *base, size_t len, int *wake, struct udax_watch **out)
 	w->wake = wake;
 	w->nwords = (len / UDAX_PAGE_SIZE + 63) / 64;
 	w->pages = bitmap_new(w->nwords);
-	w->huge = bitmap_new(w->nwords);
-	if (!w->pages || !w->huge)
+	w->huge[0] = bitmap_new(w->nwords);
+	w->huge[1] = bitmap_new(w->nwords);
+	if (!w->pages || !w->huge[0] || !w->huge[1])
 		goto err;
 	pthread_mutex_lock(&watch_lock);
 	for (i = 0; i < WATCH_SLOTS && atomic_load(&watch_slot[i]); i++)
@@ -125,8 +143,9 @@ int udax__watch_add(void *base, size_t len, int *wake, struct udax_watch **out)
 err:
 	if (w->pages)
 		munmap((void *)w->pages, w->nwords * sizeof(uint64_t));
-	if (w->huge)
-		munmap((void *)w->huge, w->nwords * sizeof(uint64_t));
+	for (i = 0; i < 2; i++)
+		if (w->huge[i])
+			munmap((void *)w->huge[i], w->nwords * sizeof(uint64_t));
 	free(w);
 	return -ENOMEM;
 }
@@ -142,20 +161,25 @@ void udax__watch_del(struct udax_watch *w)
 	while (atomic_load(&watch_busy))
 		sched_yield();
 	munmap((void *)w->pages, w->nwords * sizeof(uint64_t));
-	munmap((void *)w->huge, w->nwords * sizeof(uint64_t));
+	munmap((void *)w->huge[0], w->nwords * sizeof(uint64_t));
+	munmap((void *)w->huge[1], w->nwords * sizeof(uint64_t));
 	free(w);
 }
 
-/* The first page of the region at page @pg (2^@lsb bytes) that faults when
- * read, or UINT64_MAX. */
-static uint64_t refine(struct udax_watch *w, uint64_t pg, int lsb)
+/* The first page of @n pages from @pg (cut to the mapping) that faults
+ * when read and is not known yet, or UINT64_MAX: a page already known
+ * cannot be what a new report is about. */
+static uint64_t refine(struct udax_dev *dev, struct udax_watch *w,
+		       uint64_t pg, uint64_t n)
 {
-	uint64_t n = (1ULL << lsb) / UDAX_PAGE_SIZE, i;
 	char buf[UDAX_PAGE_SIZE];
 	struct udax_fault f;
+	uint64_t i;
 
-	for (i = 0; i < n && (pg + i) * UDAX_PAGE_SIZE < w->len; i++)
-		if (udax__mc_copy(buf, (const char *)w->base +
+	for (i = 0; i < n; i++)
+		if (udax__bb_first_bad(dev->bb, (pg + i) * UDAX_SECTORS_PER_PAGE,
+				       UDAX_SECTORS_PER_PAGE) == UINT64_MAX &&
+		    udax__mc_copy(buf, (const char *)w->base +
 				  (pg + i) * UDAX_PAGE_SIZE,
 				  UDAX_PAGE_SIZE, false, &f) < UDAX_PAGE_SIZE &&
 		    f.signo == SIGBUS)
@@ -165,14 +189,15 @@ static uint64_t refine(struct udax_watch *w, uint64_t pg, int lsb)
 
 /*
  * Record in @dev's known list what was marked since the last call: each
- * page; for a huge-page report, the page of it that faults now, or, when
- * none does (the poison was consumed and nothing raises it again), the
- * whole unit: poison reported is never dropped, as io.c's huge_fault().
+ * page; for a huge-page report, the page of its unit that faults now, or,
+ * when none does (the poison was consumed and nothing raises it again),
+ * the whole unit: poison reported is never dropped, as io.c's huge_fault().
  */
 void udax__watch_record(struct udax_dev *dev, struct udax_watch *w)
 {
-	const uint64_t huge = (1ULL << 21) / UDAX_PAGE_SIZE;
+	const uint64_t npg = w ? w->len / UDAX_PAGE_SIZE : 0;
 	size_t i;
+	int u;
 
 	if (!w)
 		return;
@@ -180,20 +205,30 @@ void udax__watch_record(struct udax_dev *dev, struct udax_watch *w)
 	for (i = 0; i < w->nwords; i++) {
 		uint64_t b, pg, at, n;
 
-		if (atomic_load_explicit(&w->huge[i], memory_order_relaxed))
-			for (b = atomic_exchange(&w->huge[i], 0); b; b &= b - 1) {
+		for (u = 0; u < 2; u++) {
+			if (!atomic_load_explicit(&w->huge[u][i],
+						  memory_order_relaxed))
+				continue;
+			for (b = atomic_exchange(&w->huge[u][i], 0); b;
+			     b &= b - 1) {
 				pg = i * 64 + (uint64_t)__builtin_ctzll(b);
-				at = refine(w, pg, 21);
-				n = 1;
-				if (at == UINT64_MAX) {
-					udax__dbg("poison reported for the 2 MiB at %#llx: no page of it faults now; the whole unit recorded",
-						  (unsigned long long)(pg * UDAX_PAGE_SIZE));
-					at = pg;
-					n = huge;
+				n = ((uint64_t)1 << unit_shift[u + 1]) /
+				    UDAX_PAGE_SIZE;
+				if (n > npg - pg)
+					n = npg - pg;
+				at = refine(dev, w, pg, n);
+				if (at != UINT64_MAX) {
+					pg = at;
+					n = 1;
+				} else {
+					udax__dbg("poison reported for the unit at %#llx: no new page of it faults now; all %llu KiB recorded",
+						  (unsigned long long)(pg * UDAX_PAGE_SIZE),
+						  (unsigned long long)(n * UDAX_PAGE_SIZE / 1024));
 				}
-				udax__memory_failure(dev, at * UDAX_PAGE_SIZE,
+				udax__memory_failure(dev, pg * UDAX_PAGE_SIZE,
 						     n * UDAX_PAGE_SIZE);
 			}
+		}
 		if (atomic_load_explicit(&w->pages[i], memory_order_relaxed))
 			for (b = atomic_exchange(&w->pages[i], 0); b; b &= b - 1) {
 				pg = i * 64 + (uint64_t)__builtin_ctzll(b);

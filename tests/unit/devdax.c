@@ -266,6 +266,7 @@ static void test_backend(void)
 /* ---- consumed poison --------------------------------------------------------- */
 
 static char *trap_page;		/* the "poisoned" page */
+static char *trap_page2;	/* a second one (sticky), or NULL */
 static int trap_lsb;
 static int trap_sticky;		/* fault every time (media) or once */
 static int trap_hits;
@@ -275,12 +276,15 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	uintptr_t a = (uintptr_t)si->si_addr, unit = (uintptr_t)1 << trap_lsb;
 	siginfo_t bus;
 
+	if (trap_page2 && a - (uintptr_t)trap_page2 < 4096)
+		goto report;
 	if (!trap_page || a < (uintptr_t)trap_page ||
 	    a >= (uintptr_t)trap_page + 4096) {
 		signal(SIGSEGV, SIG_DFL);
 		return;
 	}
 	trap_hits++;
+report:
 	if (!trap_sticky)
 		mprotect(trap_page, 4096, PROT_READ | PROT_WRITE);
 	memset(&bus, 0, sizeof(bus));
@@ -322,6 +326,81 @@ static void consume(const char *path, int lsb, int sticky, uint64_t from,
 	udax_close(dev);
 }
 
+/*
+ * Reports that reach the watch (watch.c) outside udax's copies, as a
+ * program's own load or an imprecise machine check does: handed to it as
+ * mcsafe.c's handler would, then a call.  A 2 MiB report whose si_addr is
+ * the page, not the unit's start, names the unit it lies in; a 1 GiB one
+ * looks through its whole unit (cut to the device); a page already known
+ * in the unit is not taken for the new report's.
+ */
+static void watch_report(struct udax_dev *dev, uint64_t off, int lsb)
+{
+	void *k = NULL;
+	siginfo_t si;
+
+	t_eq(udax_direct_access(dev, 0, 1, &k, NULL), 1);
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = BUS_MCEERR_AR;
+	si.si_addr = (char *)udax_kaddr_untag(k) + off;
+	si.si_addr_lsb = (short)lsb;
+	t_assert(udax__watch_sigbus(&si));
+}
+
+static void test_watch(const char *path)
+{
+	static char buf[16384];
+	struct udax_dev *dev;
+	char *base;
+	void *k = NULL;
+
+	/* 2 MiB, si_addr not rounded, nothing faults: the unit it is in */
+	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, &dev));
+	watch_report(dev, 2 * MIB + 8192 + 100, 21);
+	t_assert(!strcmp(list_text(dev), "4096 4096\n"));
+	udax_close(dev);
+
+	/* 1 GiB (the whole device here): the page that faults, 100 MiB in */
+	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, &dev));
+	k = NULL;
+	t_eq(udax_direct_access(dev, 0, 1, &k, NULL), 1);
+	base = udax_kaddr_untag(k);
+	trap_page = base + 100 * MIB + 8192;
+	trap_lsb = 12;
+	trap_sticky = 1;
+	t_ok(mprotect(trap_page, 4096, PROT_NONE));
+	watch_report(dev, 0, 30);
+	if (strcmp(list_text(dev), "204816 8\n"))
+		t_fail("1 GiB report: known [%s], want [204816 8]", list_text(dev));
+	mprotect(trap_page, 4096, PROT_READ | PROT_WRITE);
+	trap_page = NULL;
+	udax_close(dev);
+
+	/* A known page that faults too, before the new one in the unit */
+	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, &dev));
+	k = NULL;
+	t_eq(udax_direct_access(dev, 0, 1, &k, NULL), 1);
+	base = udax_kaddr_untag(k);
+	trap_page = base + 2 * MIB + 4096;
+	trap_page2 = base + 2 * MIB + 12288;
+	trap_lsb = 12;
+	trap_sticky = 1;
+	t_ok(mprotect(trap_page, 4096, PROT_NONE));
+	/* a read makes the first known */
+	t_eq(udax_read(dev, buf, 8192, 2 * MIB, UDAX_OP_RECOVERY), 4096);
+	t_assert(!strcmp(list_text(dev), "4104 8\n"));
+	t_ok(mprotect(trap_page2, 4096, PROT_NONE));
+	watch_report(dev, 2 * MIB, 21);
+	if (strcmp(list_text(dev), "4104 8\n4120 8\n"))
+		t_fail("known page in the unit: known [%s], want [4104 8, 4120 8]",
+		       list_text(dev));
+	mprotect(trap_page, 4096, PROT_READ | PROT_WRITE);
+	mprotect(trap_page2, 4096, PROT_READ | PROT_WRITE);
+	trap_page = trap_page2 = NULL;
+	udax_close(dev);
+}
+
 static void test_consumed(void)
 {
 	struct sigaction sa;
@@ -352,6 +431,8 @@ static void test_consumed(void)
 	/* A 4 KiB device: the page. */
 	fk_file("4096\n", DAX_DIR "/align");
 	consume(path, 12, 0, 2 * MIB - 8192, "4112 8\n", 16384);
+	fk_file("2097152\n", DAX_DIR "/align");
+	test_watch(path);
 	signal(SIGSEGV, SIG_DFL);
 	unlink(path);
 }

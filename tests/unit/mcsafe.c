@@ -838,14 +838,15 @@ static void mce_at_thread(void)
 }
 
 /*
- * An "action required" report about the copy's own memory, at whatever
- * instruction the copying thread is at, as a machine check injected into a
- * running CPU comes (QEMU's; hardware reports the consuming load): at a
- * listed instruction it stops the copy there; at any other instruction of
- * the routines it is the copy's too and goes on to the watch, never to the
- * program's handler or the default action (which killed the reader of a
- * 2 MiB device-dax in the kernel lab); outside the routines it is the
- * program's, as any report outside a copy.
+ * An "action required" report about the copy's own memory, a watched
+ * mapping as a real device's is, at whatever instruction the copying
+ * thread is at, as a machine check injected into a running CPU comes
+ * (QEMU's; hardware reports the consuming load): at a listed instruction it
+ * stops the copy there; at any other instruction of the routines it is
+ * udax's: the watch marks it (and wakes the device), never the program's
+ * handler or the default action (which killed the reader of a 2 MiB
+ * device-dax in the kernel lab); outside the routines it is the program's,
+ * as any report outside a copy.
  */
 static volatile int th_stopped;
 static volatile sig_atomic_t usr1_hits;
@@ -883,8 +884,9 @@ static void *copier_own(void *arg)
 static void mce_own_at_thread(void)
 {
 	struct sigaction sa;
+	struct udax_watch *w;
 	pthread_t t;
-	int sent = 0, prog_before = bus_hits;
+	int sent = 0, prog_before = bus_hits, wake = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1_own;
@@ -899,6 +901,7 @@ static void mce_own_at_thread(void)
 	th_si.si_code = BUS_MCEERR_AR;
 	th_si.si_addr = th_src + TH_LEN / 2;
 	th_si.si_addr_lsb = 12;
+	t_ok(udax__watch_add(th_src, TH_LEN, &wake, &w));
 	th_stop = 0;
 	th_tid = 0;
 	th_bad = 0;
@@ -928,6 +931,8 @@ static void mce_own_at_thread(void)
 	 * listed instructions (a listed one's goes there when the report is
 	 * not about what that copy touches, as in a settling re-copy) */
 	t_eq(bus_in_text, 0);
+	t_eq(wake, 1);		/* the watch has it */
+	udax__watch_del(w);
 	printf("own-memory AR at a copying thread: %d sent, %d stopped a copy, %d went to the program, the rest stayed the copy's\n",
 	       sent, th_stopped, bus_hits - prog_before);
 #if defined(__x86_64__)
