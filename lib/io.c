@@ -438,6 +438,11 @@ size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 			if (udax__unlikely(c != bytes))
 				return to_iter_short(dev, off, seg, c, bytes,
 						     &f, it);
+			if (udax__unlikely((c = cut_at_reported(dev, off, c)) !=
+					   bytes)) {
+				udax__iter_advance(it, c);
+				return c;
+			}
 			/* udax__iter_advance(), knowing the segment */
 			it->count -= bytes;
 			if (bytes < left) {

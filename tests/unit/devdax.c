@@ -267,6 +267,9 @@ static void test_backend(void)
 
 static char *trap_page;		/* the "poisoned" page */
 static char *trap_page2;	/* a second one (sticky), or NULL */
+static char *trap_report;	/* instead of a SIGBUS there: a report of
+				 * this page to the watch, as an imprecise
+				 * machine check's reaches it */
 static int trap_lsb;
 static int trap_sticky;		/* fault every time (media) or once */
 static int trap_hits;
@@ -284,6 +287,16 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	trap_hits++;
+	if (trap_report) {
+		memset(&bus, 0, sizeof(bus));
+		bus.si_signo = SIGBUS;
+		bus.si_code = BUS_MCEERR_AR;
+		bus.si_addr = trap_report;
+		bus.si_addr_lsb = 12;
+		udax__watch_sigbus(&bus);
+		mprotect(trap_page, 4096, PROT_READ | PROT_WRITE);
+		return;
+	}
 report:
 	if (!trap_sticky)
 		mprotect(trap_page, 4096, PROT_READ | PROT_WRITE);
@@ -398,6 +411,23 @@ static void test_watch(const char *path)
 	mprotect(trap_page, 4096, PROT_READ | PROT_WRITE);
 	mprotect(trap_page2, 4096, PROT_READ | PROT_WRITE);
 	trap_page = trap_page2 = NULL;
+	udax_close(dev);
+
+	/* Reported during a read, behind the copy, which completes: the
+	 * read is cut at the page, no byte of it returned as good. */
+	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, &dev));
+	k = NULL;
+	t_eq(udax_direct_access(dev, 0, 1, &k, NULL), 1);
+	base = udax_kaddr_untag(k);
+	trap_page = base + 2 * MIB + 12288;
+	trap_report = base + 2 * MIB + 4096;
+	trap_sticky = 0;
+	trap_hits = 0;
+	t_ok(mprotect(trap_page, 4096, PROT_NONE));
+	t_eq(udax_read(dev, buf, 16384, 2 * MIB, UDAX_OP_RECOVERY), 4096);
+	t_eq(trap_hits, 1);
+	t_assert(!strcmp(list_text(dev), "4104 8\n"));
+	trap_page = trap_report = NULL;
 	udax_close(dev);
 }
 
