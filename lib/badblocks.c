@@ -1393,3 +1393,32 @@ int udax__bb_copy(const struct udax_bb *bb, struct udax_range **out, size_t *n)
 	*n = total;
 	return 0;
 }
+
+/* ---- range lists ---------------------------------------------------------- */
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct udax_range *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+size_t udax__ranges_merge(struct udax_range *r, size_t n)
+{
+	size_t i, o = 0;
+
+	if (!n)
+		return 0;
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (i = 1; i < n; i++) {
+		uint64_t end = r[o].off + r[o].len;
+
+		if (r[i].off <= end) {
+			if (r[i].off + r[i].len > end)
+				r[o].len = r[i].off + r[i].len - r[o].off;
+		} else {
+			r[++o] = r[i];
+		}
+	}
+	return o + 1;
+}

@@ -569,6 +569,29 @@ long udax_badblocks_import(struct udax_dev *dev, const char *text, size_t len)
 	return rc ? rc : (long)nr;
 }
 
+/* The arguments of a call over @n ranges, checked after entering @dev:
+ * 0, -EINVAL (flags outside @valid, no ranges, an empty one) or -ERANGE. */
+static int batch_args(struct udax_dev *dev, const struct udax_range *r,
+		      size_t n, unsigned int flags, unsigned int valid)
+{
+	int rc;
+
+	if (!dev || (!r && n))
+		return -EINVAL;
+	rc = udax__dev_enter(dev);
+	if (rc)
+		return rc;
+	if ((flags & ~valid) || !n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!r[i].len)
+			return -EINVAL;
+		if (r[i].off >= dev->size || r[i].len > dev->size - r[i].off)
+			return -ERANGE;
+	}
+	return 0;
+}
+
 int udax_inject_ranges(struct udax_dev *dev, const struct udax_range *r,
 		       size_t n, unsigned int flags)
 {
@@ -577,19 +600,9 @@ int udax_inject_ranges(struct udax_dev *dev, const struct udax_range *r,
 	size_t i;
 	int rc;
 
-	if (!dev || (!r && n))
-		return -EINVAL;
-	rc = udax__dev_enter(dev);
+	rc = batch_args(dev, r, n, flags, UDAX_INJECT_VALID);
 	if (rc)
 		return rc;
-	if ((flags & ~UDAX_INJECT_VALID) || !n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (!r[i].len)
-			return -EINVAL;
-		if (r[i].off >= dev->size || r[i].len > dev->size - r[i].off)
-			return -ERANGE;
-	}
 	p = poison_ops(dev, &rc);
 	if (!p)
 		return rc;
@@ -686,32 +699,6 @@ static int poisoned_pages(const struct udax_range *bad, size_t nbad,
 	return rc;
 }
 
-static int range_cmp(const void *a, const void *b)
-{
-	const struct udax_range *x = a, *y = b;
-
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
-/* Sort and merge page ranges in place; the new count. */
-static size_t pages_merge(struct udax_range *r, size_t n)
-{
-	size_t i, o = 0;
-
-	if (!n)
-		return 0;
-	qsort(r, n, sizeof(*r), range_cmp);
-	for (i = 1; i < n; i++) {
-		if (r[i].off <= r[o].off + r[o].len) {
-			if (r[i].off + r[i].len > r[o].off + r[o].len)
-				r[o].len = r[i].off + r[i].len - r[o].off;
-		} else {
-			r[++o] = r[i];
-		}
-	}
-	return o + 1;
-}
-
 int64_t udax_clear(struct udax_dev *dev, const struct udax_range *r, size_t n,
 		   unsigned int flags)
 {
@@ -721,19 +708,9 @@ int64_t udax_clear(struct udax_dev *dev, const struct udax_range *r, size_t n,
 	uint64_t total = 0;
 	int rc;
 
-	if (!dev || (!r && n))
-		return -EINVAL;
-	rc = udax__dev_enter(dev);
+	rc = batch_args(dev, r, n, flags, UDAX_CLEAR_VALID);
 	if (rc)
 		return rc;
-	if ((flags & ~UDAX_CLEAR_VALID) || !n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (!r[i].len)
-			return -EINVAL;
-		if (r[i].off >= dev->size || r[i].len > dev->size - r[i].off)
-			return -ERANGE;
-	}
 	if (!(flags & UDAX_CLEAR_DRY_RUN)) {
 		rc = dev_writable(dev);
 		if (rc)
@@ -757,7 +734,7 @@ int64_t udax_clear(struct udax_dev *dev, const struct udax_range *r, size_t n,
 	if (rc)
 		goto out;
 	pages = pl.r;
-	np = pages_merge(pages, pl.n);
+	np = udax__ranges_merge(pages, pl.n);
 	for (i = 0; i < np; i++)
 		total += pages[i].len;
 	if (flags & UDAX_CLEAR_DRY_RUN || !np)

@@ -82,6 +82,10 @@ size_t udax__bb_snapshot(const struct udax_bb *bb, struct udax_range *out,
 /* Sectors in [s, s + n) that are bad.  Lock-free. */
 uint64_t udax__bb_count_in(const struct udax_bb *bb, uint64_t s, uint64_t n);
 
+/* Sort @n ranges (any unit) and merge the overlapping or touching ones, in
+ * place; returns the new count. */
+size_t udax__ranges_merge(struct udax_range *r, size_t n);
+
 /* Parse Linux sysfs badblocks text into ranges (sectors), sorted and merged
  * as a table would keep them.  All or nothing: -EINVAL on any malformed
  * line, -ERANGE for a range ending past @limit sectors.  On success *out is

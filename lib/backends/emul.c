@@ -139,39 +139,11 @@ static void state_free(struct state *st)
 
 /* ---- range lists (sectors or pages; sorted, merged) ---------------------- */
 
-static int rng_cmp(const void *a, const void *b)
-{
-	const struct udax_range *x = a, *y = b;
-
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
 static int u64_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* Sort and merge @r in place; returns the new count. */
-static size_t rl_normalize(struct udax_range *r, size_t n)
-{
-	size_t i, o = 0;
-
-	if (!n)
-		return 0;
-	qsort(r, n, sizeof(*r), rng_cmp);
-	for (i = 1; i < n; i++) {
-		uint64_t end = r[o].off + r[o].len;
-
-		if (r[i].off <= end) {
-			if (r[i].off + r[i].len > end)
-				r[o].len = r[i].off + r[i].len - r[o].off;
-		} else {
-			r[++o] = r[i];
-		}
-	}
-	return o + 1;
 }
 
 /* *a = *a ∪ b. */
@@ -187,7 +159,7 @@ static int rl_add(struct udax_range **a, size_t *na, const struct udax_range *b,
 		return -ENOMEM;
 	memcpy(u + *na, b, nb * sizeof(*b));
 	*a = u;
-	*na = rl_normalize(u, *na + nb);
+	*na = udax__ranges_merge(u, *na + nb);
 	return 0;
 }
 
@@ -972,7 +944,7 @@ static int emul_inject(struct udax_dev *dev, const struct udax_range *r,
 	if (!sorted)
 		return -ENOMEM;
 	memcpy(sorted, r, n * sizeof(*r));
-	ns = rl_normalize(sorted, n);
+	ns = udax__ranges_merge(sorted, n);
 	rc = txn_begin(dev, &t, true);
 	if (rc) {
 		free(sorted);

@@ -84,34 +84,6 @@ static struct fsdax *fsdax_of(struct udax_dev *dev)
 
 /* ---- the translation ------------------------------------------------------ */
 
-static int rng_cmp(const void *a, const void *b)
-{
-	const struct udax_range *x = a, *y = b;
-
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
-/* Sort and merge (overlapping or adjacent) in place; the new count. */
-static size_t rng_merge(struct udax_range *r, size_t n)
-{
-	size_t i, o = 0;
-
-	if (!n)
-		return 0;
-	qsort(r, n, sizeof(*r), rng_cmp);
-	for (i = 1; i < n; i++) {
-		uint64_t end = r[o].off + r[o].len;
-
-		if (r[i].off <= end) {
-			if (r[i].off + r[i].len > end)
-				r[o].len = r[i].off + r[i].len - r[o].off;
-		} else {
-			r[++o] = r[i];
-		}
-	}
-	return o + 1;
-}
-
 /* First range of @bad (sorted, disjoint; sectors) ending after byte @p. */
 static size_t bad_after(const struct udax_range *bad, size_t nb, uint64_t p)
 {
@@ -178,7 +150,7 @@ int udax__fsdax_translate(const struct udax_extent *ext, size_t ne,
 			n++;
 		}
 	}
-	n = rng_merge(r, n);
+	n = udax__ranges_merge(r, n);
 	if (!n) {
 		free(r);
 		r = NULL;

@@ -335,6 +335,21 @@ static int op_map(const char *op, const char *path, uint64_t off)
  * then udax_pread() it.  Answers "pread=<result> known=<the known list, in
  * bytes>".
  */
+/* " known=<the known list, in bytes>" (at most 4 ranges), no newline. */
+static void known_print(struct udax_dev *dev)
+{
+	struct udax_range r[4];
+	long nr = udax_badblocks(dev, r, 4);
+
+	if (nr < 0)
+		printf(" known=%s", errname((int)-nr));
+	else if (!nr)
+		printf(" known=none");
+	for (long i = 0; i < nr && i < 4; i++)
+		printf("%s0x%" PRIx64 "+0x%" PRIx64, i ? "," : " known=",
+		       r[i].off, r[i].len);
+}
+
 /* upoison self: the program's own SIGBUS handler, which udax chains to. */
 static volatile sig_atomic_t own_code;
 
@@ -348,12 +363,10 @@ static void on_sigbus_own(int sig, siginfo_t *si, void *uc)
 static int op_upoison(const char *path, uint64_t off, bool self)
 {
 	uint64_t pg = off / PAGE * PAGE;
-	struct udax_range r[4];
 	struct udax_dev *dev;
 	char buf[PAGE];
 	ssize_t n;
 	pid_t pid;
-	long nr;
 	int rc, st;
 
 	if (self) {
@@ -412,15 +425,8 @@ read:
 		printf("pread=%s", errname((int)-n));
 	else
 		printf("pread=%s %zd", n == PAGE ? "ok" : "short", n);
-	nr = udax_badblocks(dev, r, 4);
-	if (nr < 0)
-		printf(" known=%s\n", errname((int)-nr));
-	else if (!nr)
-		printf(" known=none\n");
-	else
-		for (long i = 0; i < nr && i < 4; i++)
-			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
-			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+	known_print(dev);
+	printf("\n");
 out:
 	udax_close(dev);
 	return 0;
@@ -439,12 +445,10 @@ out:
 static int op_ustale(const char *path, uint64_t off, uint64_t len,
 		     uint64_t sector)
 {
-	struct udax_range r[4];
 	struct udax_dev *dev;
 	const char *name;
 	char *buf, sysfs[256], line[64];
 	ssize_t n;
-	long nr;
 	int rc, fd;
 
 	setenv("UDAX_REFRESH_MS", "100000", 1);
@@ -483,15 +487,8 @@ static int op_ustale(const char *path, uint64_t off, uint64_t len,
 		printf("read=%s", errname((int)-n));
 	else
 		printf("read=%zd", n);
-	nr = udax_badblocks(dev, r, 4);
-	if (nr < 0)
-		printf(" known=%s\n", errname((int)-nr));
-	else if (!nr)
-		printf(" known=none\n");
-	else
-		for (long i = 0; i < nr && i < 4; i++)
-			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
-			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
+	known_print(dev);
+	printf("\n");
 out:
 	udax_close(dev);
 	return 0;
@@ -524,13 +521,11 @@ static void race_log(void *arg, int level, const char *msg)
 static int op_urace(const char *path, uint64_t off, uint64_t len,
 		    uint64_t poff)
 {
-	struct udax_range r[4];
 	struct udax_dev *dev;
 	int go[2], st;
 	pid_t pid = -1;
 	ssize_t n;
 	char *buf;
-	long nr;
 	int rc;
 
 	setenv("UDAX_REFRESH_MS", "100000", 1);
@@ -604,35 +599,12 @@ static int op_urace(const char *path, uint64_t off, uint64_t len,
 		printf("read=%s", errname((int)-n));
 	else
 		printf("read=%zd", n);
-	nr = udax_badblocks(dev, r, 4);
-	if (nr < 0)
-		printf(" known=%s", errname((int)-nr));
-	else if (!nr)
-		printf(" known=none");
-	else
-		for (long i = 0; i < nr && i < 4; i++)
-			printf("%s0x%" PRIx64 "+0x%" PRIx64, i ? "," : " known=",
-			       r[i].off, r[i].len);
+	known_print(dev);
 	printf(" via=%s\n", pid > 0 ? race_via : "emulated");
 out:
 	free(buf);
 	udax_close(dev);
 	return 0;
-}
-
-static void known_print(struct udax_dev *dev)
-{
-	struct udax_range r[4];
-	long nr = udax_badblocks(dev, r, 4);
-
-	if (nr < 0)
-		printf(" known=%s\n", errname((int)-nr));
-	else if (!nr)
-		printf(" known=none\n");
-	else
-		for (long i = 0; i < nr && i < 4; i++)
-			printf("%s0x%" PRIx64 "+0x%" PRIx64 "%s", i ? "," : " known=",
-			       r[i].off, r[i].len, i + 1 == nr || i == 3 ? "\n" : "");
 }
 
 /* A SIGBUS that udax's copies did not take: say which, and stop. */
@@ -697,6 +669,7 @@ static int op_uspin(const char *path, uint64_t target, uint64_t off,
 	else
 		printf("read=%s %zd", n == (ssize_t)len ? "ok" : "short", n);
 	known_print(dev);
+	printf("\n");
 	if (recover && n >= 0 && n < (ssize_t)len) {
 		/* and recover the page where the read stopped */
 		uint64_t pg = (off + (uint64_t)n) / PAGE * PAGE;

@@ -347,16 +347,24 @@ static void consume(const char *path, int lsb, int sticky, uint64_t from,
  * looks through its whole unit (cut to the device); a page already known
  * in the unit is not taken for the new report's.
  */
-static void watch_report(struct udax_dev *dev, uint64_t off, int lsb)
+/* A fresh handle on @path; returns where the device is mapped. */
+static char *open_mapped(const char *path, struct udax_dev **dev)
 {
 	void *k = NULL;
+
+	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, dev));
+	t_eq(udax_direct_access(*dev, 0, 1, &k, NULL), 1);
+	return udax_kaddr_untag(k);
+}
+
+static void watch_report(char *base, uint64_t off, int lsb)
+{
 	siginfo_t si;
 
-	t_eq(udax_direct_access(dev, 0, 1, &k, NULL), 1);
 	memset(&si, 0, sizeof(si));
 	si.si_signo = SIGBUS;
 	si.si_code = BUS_MCEERR_AR;
-	si.si_addr = (char *)udax_kaddr_untag(k) + off;
+	si.si_addr = base + off;
 	si.si_addr_lsb = (short)lsb;
 	t_assert(udax__watch_sigbus(&si));
 }
@@ -366,24 +374,20 @@ static void test_watch(const char *path)
 	static char buf[16384];
 	struct udax_dev *dev;
 	char *base;
-	void *k = NULL;
 
 	/* 2 MiB, si_addr not rounded, nothing faults: the unit it is in */
-	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, &dev));
-	watch_report(dev, 2 * MIB + 8192 + 100, 21);
+	base = open_mapped(path, &dev);
+	watch_report(base, 2 * MIB + 8192 + 100, 21);
 	t_assert(!strcmp(list_text(dev), "4096 4096\n"));
 	udax_close(dev);
 
 	/* 1 GiB (the whole device here): the page that faults, 100 MiB in */
-	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, &dev));
-	k = NULL;
-	t_eq(udax_direct_access(dev, 0, 1, &k, NULL), 1);
-	base = udax_kaddr_untag(k);
+	base = open_mapped(path, &dev);
 	trap_page = base + 100 * MIB + 8192;
 	trap_lsb = 12;
 	trap_sticky = 1;
 	t_ok(mprotect(trap_page, 4096, PROT_NONE));
-	watch_report(dev, 0, 30);
+	watch_report(base, 0, 30);
 	if (strcmp(list_text(dev), "204816 8\n"))
 		t_fail("1 GiB report: known [%s], want [204816 8]", list_text(dev));
 	mprotect(trap_page, 4096, PROT_READ | PROT_WRITE);
@@ -391,10 +395,7 @@ static void test_watch(const char *path)
 	udax_close(dev);
 
 	/* A known page that faults too, before the new one in the unit */
-	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, &dev));
-	k = NULL;
-	t_eq(udax_direct_access(dev, 0, 1, &k, NULL), 1);
-	base = udax_kaddr_untag(k);
+	base = open_mapped(path, &dev);
 	trap_page = base + 2 * MIB + 4096;
 	trap_page2 = base + 2 * MIB + 12288;
 	trap_lsb = 12;
@@ -404,7 +405,7 @@ static void test_watch(const char *path)
 	t_eq(udax_read(dev, buf, 8192, 2 * MIB, UDAX_OP_RECOVERY), 4096);
 	t_assert(!strcmp(list_text(dev), "4104 8\n"));
 	t_ok(mprotect(trap_page2, 4096, PROT_NONE));
-	watch_report(dev, 2 * MIB, 21);
+	watch_report(base, 2 * MIB, 21);
 	if (strcmp(list_text(dev), "4104 8\n4120 8\n"))
 		t_fail("known page in the unit: known [%s], want [4104 8, 4120 8]",
 		       list_text(dev));
@@ -415,10 +416,7 @@ static void test_watch(const char *path)
 
 	/* Reported during a read, behind the copy, which completes: the
 	 * read is cut at the page, no byte of it returned as good. */
-	t_ok(udax__open_backend(&udax__devdax_backend, path, 0, &dev));
-	k = NULL;
-	t_eq(udax_direct_access(dev, 0, 1, &k, NULL), 1);
-	base = udax_kaddr_untag(k);
+	base = open_mapped(path, &dev);
 	trap_page = base + 2 * MIB + 12288;
 	trap_report = base + 2 * MIB + 4096;
 	trap_sticky = 0;

@@ -1054,7 +1054,8 @@ static int child(const char *what)
 	return 0;	/* survived: wrong */
 }
 
-static void expect_death(const char *what, int sig)
+/* Run "--child @what" in a fresh process; its wait status. */
+static int run_child(const char *what)
 {
 	int st;
 	pid_t pid = fork();
@@ -1065,6 +1066,13 @@ static void expect_death(const char *what, int sig)
 		_exit(98);
 	}
 	t_eq(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static void expect_death(const char *what, int sig)
+{
+	int st = run_child(what);
+
 	if (!WIFSIGNALED(st))
 		t_fail("child %s: exit %d, want death by signal %d", what,
 		       WIFEXITED(st) ? WEXITSTATUS(st) : -1, sig);
@@ -1073,15 +1081,8 @@ static void expect_death(const char *what, int sig)
 
 static void expect_exit(const char *what, int code)
 {
-	int st;
-	pid_t pid = fork();
+	int st = run_child(what);
 
-	t_assert(pid >= 0);
-	if (!pid) {
-		execl(self_exe, self_exe, "--child", what, (char *)NULL);
-		_exit(98);
-	}
-	t_eq(waitpid(pid, &st, 0), pid);
 	if (!WIFEXITED(st))
 		t_fail("child %s: killed by signal %d, want exit %d", what,
 		       WIFSIGNALED(st) ? WTERMSIG(st) : -1, code);
