@@ -214,8 +214,7 @@ size_t udax__io_write(struct udax_dev *dev, uint64_t off, const void *src,
 	lim = media_limit(dev, off, len, &hit);
 	if (!dev->io_base)
 		c = lim ? dev->ops->write(dev, off, src, lim, err) : 0;
-	else if ((c = lim ? udax__mc_copy(dev->io_base + off, src, lim, true, &f)
-			  : 0) < lim)
+	else if ((c = udax__mc_persist(dev->io_base + off, src, lim, &f)) < lim)
 		return io_fault(dev, off, (char *)src, c, lim, &f, true, err);
 	if (c == lim && hit)
 		udax__memory_failure(dev, (off + c) & PAGE_MASK_U64, UDAX_PAGE_SIZE);
@@ -257,7 +256,7 @@ static inline size_t io_write_clean(struct udax_dev *dev, uint64_t off,
 				    const void *src, size_t len, int *err)
 {
 	struct udax_fault f;
-	size_t c = udax__mc_copy(dev->io_base + off, src, len, true, &f);
+	size_t c = udax__mc_persist(dev->io_base + off, src, len, &f);
 
 	*err = 0;
 	if (udax__likely(c == len))
@@ -460,29 +459,11 @@ size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 	return to_iter(dev, off, bytes, it, io_clean(dev));
 }
 
-size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
-			   size_t bytes, struct udax_iter *it)
+/* udax_copy_from_iter() past its fast path, from @done bytes on. */
+static __attribute__((noinline)) size_t
+from_iter(struct udax_dev *dev, uint64_t off, size_t bytes, size_t done,
+	  struct udax_iter *it, int mode)
 {
-	int mode = (int)udax_kaddr_mode(addr);
-	size_t done = 0;
-	uint64_t off;
-
-	if (!copy_begin(dev, pgoff, addr, &bytes, it, &off) ||
-	    dev->flags & UDAX_OPEN_RDONLY)
-		return 0;
-	/* The usual call: a clean device, one segment holds it all.  A
-	 * recovery write that meets poison goes on as below from there. */
-	if (udax__likely(io_clean(dev) && it->nr_segs &&
-			 bytes <= it->iov->iov_len - it->iov_offset)) {
-		int err;
-
-		done = io_write_clean(dev, off, (char *)it->iov->iov_base +
-				      it->iov_offset, bytes, &err);
-		udax__iter_advance(it, done);
-		if (udax__likely(done == bytes) || err ||
-		    mode != UDAX_OP_RECOVERY)
-			return done;
-	}
 	if (mode == UDAX_OP_RECOVERY) {
 		bool clean = known_stop(dev, off, bytes) == off + bytes, hit;
 
@@ -535,6 +516,32 @@ size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 			break;
 	}
 	return done;
+}
+
+size_t udax_copy_from_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
+			   size_t bytes, struct udax_iter *it)
+{
+	int mode = (int)udax_kaddr_mode(addr);
+	size_t done = 0;
+	uint64_t off;
+
+	if (!copy_begin(dev, pgoff, addr, &bytes, it, &off) ||
+	    dev->flags & UDAX_OPEN_RDONLY)
+		return 0;
+	/* The usual call: a clean device, one segment holds it all.  A
+	 * recovery write that meets poison goes on as below from there. */
+	if (udax__likely(io_clean(dev) && it->nr_segs &&
+			 bytes <= it->iov->iov_len - it->iov_offset)) {
+		int err;
+
+		done = io_write_clean(dev, off, (char *)it->iov->iov_base +
+				      it->iov_offset, bytes, &err);
+		udax__iter_advance(it, done);
+		if (udax__likely(done == bytes) || err ||
+		    mode != UDAX_OP_RECOVERY)
+			return done;
+	}
+	return from_iter(dev, off, bytes, done, it, mode);
 }
 
 /* ---- explicit modes ----------------------------------------------------- */

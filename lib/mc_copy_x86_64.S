@@ -368,6 +368,206 @@ FUNC udax__mc_copy_avx512
 	FIX_LOOP
 	.size	udax__mc_copy_avx512, . - udax__mc_copy_avx512
 
+/* ---- persistent copies --------------------------------------------------- */
+/*
+ *   size_t udax__mc_pcopy_<isa>(void *dst, const void *src, size_t len,
+ *                               struct udax_fault *f)
+ *
+ * pmem_copy.c's non-temporal family (its header comment says why each
+ * choice) as a table-guarded routine: a partial line at either end takes
+ * movnti where it starts and ends on 4-byte boundaries, otherwise plain
+ * stores and a write-back of its line (udax__mc_pflush: clwb, clflushopt
+ * or clflush); whole lines take non-temporal vector stores; one sfence at
+ * the end.  Returns as udax__mc_copy_<isa>(); after a fault the settling
+ * also fences and writes back what it copied again (udax__mc_psettle()).
+ *
+ * Every listed instruction keeps the LOOP registers from entry on: %r9 the
+ * length, %rdi, %rsi and %rdx moved only after a piece's stores, so the
+ * fixup's %rdx is exact to the piece.  %rax counts the partial line being
+ * copied, %rcx carries data; a fault leaves both to the fixup.
+ */
+
+/* %rax bytes, 0 < %rax < 64, not crossing a line: plain stores (loads
+ * first, overlapping from both ends), then the line written back. */
+.macro PEDGE_PLAIN fix, ldu, ldq, ldd, x0, x1, x2, x3
+	cmp	$16, %eax
+	jb	.Lpe16\@
+	cmp	$32, %eax
+	jbe	.Lpe32\@
+	EXR MC_REGS_LOOP, \fix, \ldu	(%rsi), \x0
+	EXR MC_REGS_LOOP, \fix, \ldu	16(%rsi), \x1
+	EXR MC_REGS_LOOP, \fix, \ldu	-32(%rsi,%rax), \x2
+	EXR MC_REGS_LOOP, \fix, \ldu	-16(%rsi,%rax), \x3
+	EXR MC_REGS_LOOP, \fix, \ldu	\x0, (%rdi)
+	EXR MC_REGS_LOOP, \fix, \ldu	\x1, 16(%rdi)
+	EXR MC_REGS_LOOP, \fix, \ldu	\x2, -32(%rdi,%rax)
+	EXR MC_REGS_LOOP, \fix, \ldu	\x3, -16(%rdi,%rax)
+	jmp	.Lpeflush\@
+.Lpe32\@:
+	EXR MC_REGS_LOOP, \fix, \ldu	(%rsi), \x0
+	EXR MC_REGS_LOOP, \fix, \ldu	-16(%rsi,%rax), \x1
+	EXR MC_REGS_LOOP, \fix, \ldu	\x0, (%rdi)
+	EXR MC_REGS_LOOP, \fix, \ldu	\x1, -16(%rdi,%rax)
+	jmp	.Lpeflush\@
+.Lpe16\@:
+	cmp	$8, %eax
+	jb	.Lpe8\@
+	EXR MC_REGS_LOOP, \fix, \ldq	(%rsi), \x0
+	EXR MC_REGS_LOOP, \fix, \ldq	-8(%rsi,%rax), \x1
+	EXR MC_REGS_LOOP, \fix, \ldq	\x0, (%rdi)
+	EXR MC_REGS_LOOP, \fix, \ldq	\x1, -8(%rdi,%rax)
+	jmp	.Lpeflush\@
+.Lpe8\@:
+	cmp	$4, %eax
+	jb	.Lpe4\@
+	EXR MC_REGS_LOOP, \fix, \ldd	(%rsi), \x0
+	EXR MC_REGS_LOOP, \fix, \ldd	-4(%rsi,%rax), \x1
+	EXR MC_REGS_LOOP, \fix, \ldd	\x0, (%rdi)
+	EXR MC_REGS_LOOP, \fix, \ldd	\x1, -4(%rdi,%rax)
+	jmp	.Lpeflush\@
+.Lpe4\@:
+	EXR MC_REGS_LOOP, \fix, movzbl	(%rsi), %ecx
+	EXR MC_REGS_LOOP, \fix, mov	%cl, (%rdi)
+	cmp	$2, %eax
+	jb	.Lpeflush\@
+	EXR MC_REGS_LOOP, \fix, movzbl	1(%rsi), %ecx
+	EXR MC_REGS_LOOP, \fix, mov	%cl, 1(%rdi)
+	je	.Lpeflush\@
+	EXR MC_REGS_LOOP, \fix, movzbl	2(%rsi), %ecx
+	EXR MC_REGS_LOOP, \fix, mov	%cl, 2(%rdi)
+.Lpeflush\@:
+	cmpb	$1, udax__mc_pflush(%rip)
+	ja	.Lpeclflush\@
+	je	.Lpeclflushopt\@
+	clwb	(%rdi)
+	jmp	.Lpedone\@
+.Lpeclflushopt\@:
+	clflushopt (%rdi)
+	jmp	.Lpedone\@
+.Lpeclflush\@:
+	clflush	(%rdi)
+.Lpedone\@:
+	add	%rax, %rdi
+	add	%rax, %rsi
+	sub	%rax, %rdx
+.endm
+
+/* %rax bytes, 0 < %rax < 64, not crossing a line: movnti by 4-byte words
+ * where both ends allow, else PEDGE_PLAIN. */
+.macro PEDGE fix, ldu, ldq, ldd, x0, x1, x2, x3
+	mov	%edi, %ecx
+	or	%eax, %ecx
+	test	$3, %cl
+	jz	.Lpenti\@
+	PEDGE_PLAIN \fix, \ldu, \ldq, \ldd, \x0, \x1, \x2, \x3
+	jmp	.Lpeend\@
+.Lpenti\@:
+	test	$4, %dil
+	jz	.Lpe8w\@
+	EXR MC_REGS_LOOP, \fix, mov	(%rsi), %ecx
+	EXR MC_REGS_LOOP, \fix, movnti	%ecx, (%rdi)
+	add	$4, %rdi
+	add	$4, %rsi
+	sub	$4, %rdx
+	sub	$4, %eax
+.Lpe8w\@:
+	cmp	$8, %eax
+	jb	.Lpe4w\@
+	EXR MC_REGS_LOOP, \fix, mov	(%rsi), %rcx
+	EXR MC_REGS_LOOP, \fix, movnti	%rcx, (%rdi)
+	add	$8, %rdi
+	add	$8, %rsi
+	sub	$8, %rdx
+	sub	$8, %eax
+	jmp	.Lpe8w\@
+.Lpe4w\@:
+	test	%eax, %eax
+	jz	.Lpeend\@
+	EXR MC_REGS_LOOP, \fix, mov	(%rsi), %ecx
+	EXR MC_REGS_LOOP, \fix, movnti	%ecx, (%rdi)
+	add	$4, %rdi
+	add	$4, %rsi
+	sub	$4, %rdx
+.Lpeend\@:
+.endm
+
+/*
+ * The whole routine.  \line is a macro name copying the 64-byte line at
+ * (%rsi) to (%rdi) with non-temporal stores.
+ */
+.macro PCOPY name, line, fix, ldu, ldq, ldd, x0, x1, x2, x3, vzu
+FUNC \name
+	mov	%rcx, %r8
+	mov	%rdx, %r9
+	test	%rdx, %rdx
+	jz	.Lpdone\@
+	mov	%edi, %eax
+	neg	%eax
+	and	$63, %eax		/* bytes to the next line */
+	jz	.Lplines\@
+	cmp	%rdx, %rax
+	cmova	%rdx, %rax
+	PEDGE \fix, \ldu, \ldq, \ldd, \x0, \x1, \x2, \x3
+.Lplines\@:
+	cmp	$64, %rdx
+	jb	.Lptail\@
+.Lploop\@:
+	\line \fix
+	add	$64, %rsi
+	add	$64, %rdi
+	sub	$64, %rdx
+	cmp	$64, %rdx
+	jae	.Lploop\@
+.Lptail\@:
+	mov	%edx, %eax
+	test	%eax, %eax
+	jz	.Lpfence\@
+	PEDGE \fix, \ldu, \ldq, \ldd, \x0, \x1, \x2, \x3
+.Lpfence\@:
+	sfence
+	\vzu
+.Lpdone\@:
+	mov	%r9, %rax
+	ret
+\fix:
+	\vzu
+	mov	%rdx, %rcx
+	mov	%r9, %rax
+	sub	%rdx, %rax
+	sub	%rax, %rdi
+	sub	%rax, %rsi
+	mov	%r9, %rdx
+	jmp	.Lmc_psettle
+	.size	\name, . - \name
+.endm
+
+.macro PLINE_SSE2 fix
+	EXR MC_REGS_LOOP, \fix, movdqu	(%rsi), %xmm0
+	EXR MC_REGS_LOOP, \fix, movdqu	16(%rsi), %xmm1
+	EXR MC_REGS_LOOP, \fix, movdqu	32(%rsi), %xmm2
+	EXR MC_REGS_LOOP, \fix, movdqu	48(%rsi), %xmm3
+	EXR MC_REGS_LOOP, \fix, movntdq	%xmm0, (%rdi)
+	EXR MC_REGS_LOOP, \fix, movntdq	%xmm1, 16(%rdi)
+	EXR MC_REGS_LOOP, \fix, movntdq	%xmm2, 32(%rdi)
+	EXR MC_REGS_LOOP, \fix, movntdq	%xmm3, 48(%rdi)
+.endm
+
+.macro PLINE_AVX2 fix
+	EXR MC_REGS_LOOP, \fix, vmovdqu	(%rsi), %ymm0
+	EXR MC_REGS_LOOP, \fix, vmovdqu	32(%rsi), %ymm1
+	EXR MC_REGS_LOOP, \fix, vmovntdq %ymm0, (%rdi)
+	EXR MC_REGS_LOOP, \fix, vmovntdq %ymm1, 32(%rdi)
+.endm
+
+.macro PLINE_AVX512 fix
+	EXR MC_REGS_LOOP, \fix, vmovdqu64 (%rsi), %zmm16
+	EXR MC_REGS_LOOP, \fix, vmovntdq %zmm16, (%rdi)
+.endm
+
+PCOPY udax__mc_pcopy_sse2, PLINE_SSE2, .Lpsse2_fix, movdqu, movq, movd, %xmm0, %xmm1, %xmm2, %xmm3,
+PCOPY udax__mc_pcopy_avx2, PLINE_AVX2, .Lpavx2_fix, vmovdqu, vmovq, vmovd, %xmm0, %xmm1, %xmm2, %xmm3, vzeroupper
+PCOPY udax__mc_pcopy_avx512, PLINE_AVX512, .Lpavx512_fix, vmovdqu64, vmovq, vmovd, %xmm16, %xmm17, %xmm18, %xmm19,
+
 /* ---- the fault paths ----------------------------------------------------- */
 
 	.p2align 4
@@ -390,6 +590,17 @@ FUNC udax__mc_copy_avx512
 	mov	%rsp, %r8
 	sub	$8, %rsp
 	call	udax__mc_settle
+	add	$24, %rsp
+	ret
+
+/* The same for a persistent copy: udax__mc_psettle(). */
+.Lmc_psettle:
+	push	%r11
+	push	%r10
+	mov	%r8, %r9
+	mov	%rsp, %r8
+	sub	$8, %rsp
+	call	udax__mc_psettle
 	add	$24, %rsp
 	ret
 

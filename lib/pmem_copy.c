@@ -91,10 +91,13 @@ static struct {
 	enum pc_flush flush;
 	copy_lines_fn *copy_lines;
 	set_lines_fn *set_lines;
+	enum pc_nt nt;
 	char name[64];
 } pc;
 static bool pc_ready;
 static pthread_once_t pc_once = PTHREAD_ONCE_INIT;
+/* pc.flush, for mc_copy_x86_64.S's persistent copies (enum pc_flush). */
+unsigned char udax__mc_pflush;
 
 static inline void clwb(const void *p)
 {
@@ -126,11 +129,15 @@ static inline void flush_line(const void *p)
 	}
 }
 
-/* Write back every line that [p, p + n) touches. */
+/* Write back every line that [p, p + n) touches: none when n is 0 (the
+ * line of p may not even be mapped, after a copy that stopped there). */
 static void flush_range(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(LINE - 1);
 	uintptr_t end = (uintptr_t)p + n;
+
+	if (!n)
+		return;
 
 	switch (pc.flush) {
 	case PC_CLWB:
@@ -517,6 +524,8 @@ static void pc_choose(void)
 	}
 	pc.copy_lines = copy_lines[nt];
 	pc.set_lines = set_lines[nt];
+	pc.nt = nt;
+	udax__mc_pflush = (unsigned char)pc.flush;
 	if (pc.nt_min == 0)
 		snprintf(pc.name, sizeof(pc.name), "%s", nt_names[nt]);
 	else if (pc.nt_min == SIZE_MAX)
@@ -558,6 +567,27 @@ const char *udax__persist_impl(void)
 	return pc.name;
 }
 
+void udax__persist_flush(const void *p, size_t len)
+{
+	pc_init();
+	flush_range(p, len);
+	sfence();
+}
+
+void udax__persist_route(size_t *nt_min, int *mc_isa)
+{
+	static const int isa[PC_NT_NR] = {
+		[PC_NT_SSE2] = UDAX_MC_SSE2,
+		[PC_NT_AVX2] = UDAX_MC_AVX2,
+		[PC_NT_AVX512] = UDAX_MC_AVX512,
+		[PC_NT_MOVDIR64B] = 0,
+	};
+
+	pc_init();
+	*nt_min = pc.nt_min;
+	*mc_isa = isa[pc.nt];
+}
+
 #else /* !__x86_64__ */
 
 /*
@@ -580,6 +610,13 @@ void udax__memset_persist(void *dst, int c, size_t len)
 const char *udax__persist_impl(void)
 {
 	return "portable";
+}
+
+void udax__persist_flush(const void *p, size_t len)
+{
+	(void)p;
+	(void)len;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 #endif

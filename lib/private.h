@@ -177,6 +177,29 @@ size_t udax__mc_settle(void *dst, const void *src, size_t len, size_t rem,
 size_t udax__mc_copy_early(void *dst, const void *src, size_t len,
 			   struct udax_fault *f);
 
+/* The persistent copies (pmem_copy.c's non-temporal family), as
+ * udax__mc_read() with each its vectors. */
+size_t udax__mc_pcopy_sse2(void *dst, const void *src, size_t len,
+			   struct udax_fault *f) UDAX__HIDDEN;
+size_t udax__mc_pcopy_avx2(void *dst, const void *src, size_t len,
+			   struct udax_fault *f) UDAX__HIDDEN;
+size_t udax__mc_pcopy_avx512(void *dst, const void *src, size_t len,
+			     struct udax_fault *f) UDAX__HIDDEN;
+/* udax__mc_settle() for them: fences, and writes back what it copies. */
+size_t udax__mc_psettle(void *dst, const void *src, size_t len, size_t rem,
+			const struct udax_mc_raw *raw, struct udax_fault *f)
+	UDAX__HIDDEN;
+/*
+ * The persistent copies' route, set with udax__mc_isa: the routine for the
+ * non-temporal family from udax__mc_pnt_min bytes on (the cached family
+ * below, through udax__mc_read()), or 0 for the sigsetjmp guard.
+ */
+extern int udax__mc_pisa UDAX__HIDDEN;
+extern size_t udax__mc_pnt_min UDAX__HIDDEN;
+/* udax__mc_persist() off its fast path. */
+size_t udax__mc_persist_other(void *dst, const void *src, size_t len,
+			      struct udax_fault *f) UDAX__HIDDEN;
+
 #if defined(__SANITIZE_ADDRESS__)
 #define UDAX__ASAN 1
 #elif defined(__has_feature)
@@ -216,11 +239,33 @@ static inline size_t udax__mc_read(void *dst, const void *src, size_t len,
 		return udax__mc_copy_sse2(dst, src, len, f);
 	return udax__mc_copy_early(dst, src, len, f);
 }
+
+/* udax__mc_copy(dst, src, len, true, f), except that *f is written only on
+ * a fault: one call on this CPU's non-temporal route. */
+static inline size_t udax__mc_persist(void *dst, const void *src, size_t len,
+				      struct udax_fault *f)
+{
+	int isa = __atomic_load_n(&udax__mc_pisa, __ATOMIC_RELAXED);
+
+#ifdef UDAX__ASAN
+	udax__asan_range(src, len, 0);
+	udax__asan_range(dst, len, 1);
+#endif
+	if (udax__likely(isa == UDAX_MC_AVX512 && len >= udax__mc_pnt_min))
+		return udax__mc_pcopy_avx512(dst, src, len, f);
+	return udax__mc_persist_other(dst, src, len, f);
+}
 #else
 static inline size_t udax__mc_read(void *dst, const void *src, size_t len,
 				   struct udax_fault *f)
 {
 	return udax__mc_copy(dst, src, len, false, f);
+}
+
+static inline size_t udax__mc_persist(void *dst, const void *src, size_t len,
+				      struct udax_fault *f)
+{
+	return udax__mc_copy(dst, src, len, true, f);
 }
 #endif
 
@@ -247,6 +292,15 @@ bool udax__watch_sigbus(const void *siginfo);
 void udax__memcpy_persist(void *dst, const void *src, size_t len);
 void udax__memset_persist(void *dst, int c, size_t len);
 const char *udax__persist_impl(void);
+/* Write back every line of [p, p + len) and fence: what the cached family
+ * does after its stores. */
+void udax__persist_flush(const void *p, size_t len);
+#if defined(__x86_64__)
+/* For the table-guarded persistent copies (mcsafe.c): the threshold of the
+ * non-temporal family, and the routine of mc_copy_x86_64.S with its
+ * stores (UDAX_MC_*; 0 when none has them: movdir64b). */
+void udax__persist_route(size_t *nt_min, int *mc_isa);
+#endif
 
 /* ---- devices (dev.c, io.c) ---------------------------------------------- */
 struct udax_dev;

@@ -2,7 +2,8 @@
 /*
  * The table-guarded copies of mc_copy_x86_64.S against real faults: every
  * routine (sse2, avx2, avx512 as the CPU has them; the dispatch with rep
- * movsb on, off and as chosen; rep movsb alone, settled) with the fault at
+ * movsb on, off and as chosen; rep movsb alone, settled; the persistent
+ * copies, each non-temporal routine and both families) with the fault at
  * every position near each size class's boundaries, the other buffer at
  * every alignment, in source and destination, as SIGSEGV (PROT_NONE) and
  * SIGBUS (a file mapping past EOF); many bad pages on both sides at once;
@@ -51,6 +52,36 @@ static size_t via_dispatch(void *d, const void *s, size_t n,
 	return udax__mc_copy(d, s, n, false, f);
 }
 
+/* The persistent copies: as chosen, and each family for every length. */
+static size_t via_persist(void *d, const void *s, size_t n,
+			  struct udax_fault *f)
+{
+	return udax__mc_copy(d, s, n, true, f);
+}
+
+static size_t via_persist_at(void *d, const void *s, size_t n,
+			     struct udax_fault *f, size_t nt_min)
+{
+	size_t was = udax__mc_pnt_min, got;
+
+	udax__mc_pnt_min = nt_min;
+	got = udax__mc_copy(d, s, n, true, f);
+	udax__mc_pnt_min = was;
+	return got;
+}
+
+static size_t via_persist_nt(void *d, const void *s, size_t n,
+			     struct udax_fault *f)
+{
+	return via_persist_at(d, s, n, f, 0);
+}
+
+static size_t via_persist_cached(void *d, const void *s, size_t n,
+				 struct udax_fault *f)
+{
+	return via_persist_at(d, s, n, f, SIZE_MAX);
+}
+
 /* rep movsb alone, settled as the routines' fixups settle. */
 static size_t via_movsb(void *d, const void *s, size_t n, struct udax_fault *f)
 {
@@ -72,7 +103,7 @@ struct routine {
 	bool zeroes_f;		/* udax__mc_copy() clears *f when all is well */
 };
 
-static struct routine routines[8];
+static struct routine routines[16];
 static int nroutines;
 static size_t cpu_min, cpu_max;
 
@@ -99,6 +130,7 @@ static void pick_routines(void)
 	cpu_min = udax__mc_movsb_min;
 	cpu_max = udax__mc_movsb_max;
 	add("dispatch", via_dispatch, MOVSB_CPU, true);
+	add("persistent", via_persist, MOVSB_CPU, true);
 	if (vg) {
 		/* mcsafe.c says why; what remains is the sigsetjmp guard. */
 		t_eq(udax__mc_isa, 0);
@@ -116,6 +148,15 @@ static void pick_routines(void)
 	if (avx512)
 		add("avx512", udax__mc_copy_avx512, MOVSB_NEVER, false);
 	add("rep movsb, settled", via_movsb, MOVSB_CPU, false);
+	t_assert(udax__mc_pisa);
+	add("persistent, non-temporal", via_persist_nt, MOVSB_CPU, true);
+	add("persistent, cached", via_persist_cached, MOVSB_CPU, true);
+	add("persistent sse2", udax__mc_pcopy_sse2, MOVSB_CPU, false);
+	if (avx2)
+		add("persistent avx2", udax__mc_pcopy_avx2, MOVSB_CPU, false);
+	if (avx512)
+		add("persistent avx512", udax__mc_pcopy_avx512, MOVSB_CPU,
+		    false);
 }
 
 /* ---- memory -------------------------------------------------------------- */

@@ -449,7 +449,7 @@ static void test_poison_many(void)
  * opens the page and queues the case's SIGBUS to the thread, blocked until
  * the handler returns, so delivered at the interrupted instruction: on
  * x86-64 a listed instruction of a table routine (the program's handler
- * checks that it was), or the persistent copy under its sigsetjmp guard.
+ * checks that it was), or a copy under the sigsetjmp guard.
  */
 #define HUGE_PG (2UL << 20)
 
@@ -578,6 +578,32 @@ static size_t cp_read(void *d, const void *s, size_t n, struct udax_fault *f)
 	return udax__mc_read(d, s, n, f);
 }
 
+/* The persistent copy's cached family for every length. */
+static size_t cp_persist_cached(void *d, const void *s, size_t n,
+				struct udax_fault *f)
+{
+	size_t was = udax__mc_pnt_min, got;
+
+	udax__mc_pnt_min = SIZE_MAX;
+	got = udax__mc_copy(d, s, n, true, f);
+	udax__mc_pnt_min = was;
+	return got;
+}
+
+/* The persistent copy under the sigsetjmp guard, as where no routine has
+ * the chosen stores (movdir64b). */
+static size_t cp_persist_jmp(void *d, const void *s, size_t n,
+			     struct udax_fault *f)
+{
+	int was = udax__mc_pisa;
+	size_t got;
+
+	udax__mc_pisa = 0;
+	got = udax__mc_copy(d, s, n, true, f);
+	udax__mc_pisa = was;
+	return got;
+}
+
 /* rep movsb alone, settled as the routines' fixups settle. */
 static size_t cp_movsb(void *d, const void *s, size_t n, struct udax_fault *f)
 {
@@ -689,15 +715,14 @@ static void mce_in_copies(void)
 		{ 3 * PG + 100, 2 * PG + 50 },	/* loop or rep movsb */
 		{ 64 * 1024, 2 * PG + 3 },
 	};
-	struct way ways[10];
+	struct way ways[12];
 	int nways = 0;
 	bool table = false;
 	size_t cpu_min = 0, cpu_max = 0;
 	char *h_src = huge_area(), *h_dst = huge_area(), *far = huge_area();
 
 	ways[nways++] = (struct way){ "udax__mc_copy", cp_plain, -1, true };
-	ways[nways++] = (struct way){ "persistent (sigsetjmp guard)",
-				      cp_persist, -1, false };
+	ways[nways++] = (struct way){ "persistent", cp_persist, -1, true };
 #if defined(__x86_64__)
 	table = udax__mc_isa != 0;
 	cpu_min = udax__mc_movsb_min;
@@ -712,6 +737,8 @@ static void mce_in_copies(void)
 		    __builtin_cpu_supports("avx512vl"))
 			ways[nways++] = (struct way){ "avx512", udax__mc_copy_avx512, 0, true };
 		ways[nways++] = (struct way){ "rep movsb, settled", cp_movsb, -1, true };
+		ways[nways++] = (struct way){ "persistent, cached", cp_persist_cached, -1, true };
+		ways[nways++] = (struct way){ "persistent, sigsetjmp guard", cp_persist_jmp, -1, false };
 	}
 #endif
 	for (int i = 0; i < nways; i++) {

@@ -5,6 +5,8 @@
  * The implementation is chosen once per process, so each one runs in its own
  * forked child with UDAX_PERSIST / UDAX_NT_MIN set before the first call.
  *
+ * Each child runs everything twice: plain, then through the fault-guarded
+ * route of the same implementation (udax__mc_copy() with persist).
  * Besides the full sweep per implementation: lengths on both sides of the
  * cached/non-temporal threshold at every alignment, one line written in
  * pieces by consecutive calls (head, middle and tail fragments of
@@ -21,6 +23,22 @@
 #define SMALL_TOTAL (2 * PAD + SMALL + 64)
 
 static uint64_t seed = 0x5eed;
+/* Copies through udax__mc_copy(persist): the fault-guarded route of the
+ * same implementation (on x86-64 the routines of mc_copy_x86_64.S). */
+static bool guarded;
+
+static void pcopy(void *d, const void *s, size_t n)
+{
+	struct udax_fault f;
+
+	if (!guarded) {
+		udax__memcpy_persist(d, s, n);
+		return;
+	}
+	if (udax__mc_copy(d, s, n, true, &f) != n)
+		t_fail("%s, guarded: copy of %zu bytes stopped", udax__persist_impl(), n);
+	t_eq(f.signo, 0);
+}
 
 static void fill(unsigned char *p, size_t n)
 {
@@ -34,14 +52,15 @@ static void check_copy(unsigned char *dbuf, unsigned char *ref,
 {
 	memcpy(ref, dbuf, total);
 	memcpy(ref + PAD + da, sbuf + sa, len);
-	udax__memcpy_persist(dbuf + PAD + da, sbuf + sa, len);
+	pcopy(dbuf + PAD + da, sbuf + sa, len);
 	if (memcmp(dbuf, ref, total)) {
 		size_t i = 0;
 
 		while (dbuf[i] == ref[i])
 			i++;
-		t_fail("%s: copy da=%zu sa=%zu len=%zu: byte %zd differs",
-		       udax__persist_impl(), da, sa, len, (ssize_t)i - PAD - (ssize_t)da);
+		t_fail("%s%s: copy da=%zu sa=%zu len=%zu: byte %zd differs",
+		       udax__persist_impl(), guarded ? ", guarded" : "",
+		       da, sa, len, (ssize_t)i - PAD - (ssize_t)da);
 	}
 }
 
@@ -85,9 +104,9 @@ static void check_pieces(unsigned char *dbuf, unsigned char *ref,
 		for (size_t b = a; b <= 192; b += (b % 8) ? 1 : 3) {
 			memcpy(ref, dbuf, SMALL_TOTAL);
 			memcpy(ref + PAD, sbuf + 5, 192);
-			udax__memcpy_persist(d, sbuf + 5, a);
-			udax__memcpy_persist(d + a, sbuf + 5 + a, b - a);
-			udax__memcpy_persist(d + b, sbuf + 5 + b, 192 - b);
+			pcopy(d, sbuf + 5, a);
+			pcopy(d + a, sbuf + 5 + a, b - a);
+			pcopy(d + b, sbuf + 5 + b, 192 - b);
 			if (memcmp(dbuf, ref, SMALL_TOTAL))
 				t_fail("%s: pieces a=%zu b=%zu",
 				       udax__persist_impl(), a, b);
@@ -126,7 +145,7 @@ static void check_shared_lines(unsigned char *buf, unsigned char *ref)
 				fill(buf, SMALL_TOTAL + SMALL);
 				memcpy(ref, buf, SMALL_TOTAL + SMALL);
 				memcpy(ref + d, buf + s, len);
-				udax__memcpy_persist(buf + d, buf + s, len);
+				pcopy(buf + d, buf + s, len);
 				if (memcmp(buf, ref, SMALL_TOTAL + SMALL))
 					t_fail("%s: shared lines len=%zu gap=%zu dst_first=%d",
 					       udax__persist_impl(), len, gap,
@@ -166,7 +185,7 @@ static int run_checks(const char *want, int what)
 		printf("SKIP %s: this CPU runs %s instead\n", want, impl);
 		return T_SKIP;
 	}
-	printf("impl %s\n", impl);
+	printf("impl %s%s\n", impl, guarded ? ", guarded" : "");
 	fill(sbuf, total);
 	fill(dbuf, total);
 
@@ -214,8 +233,22 @@ static int run_child(const char *persist, const char *nt_min, int what)
 			setenv("UDAX_PERSIST", persist, 1);
 		if (nt_min)
 			setenv("UDAX_NT_MIN", nt_min, 1);
-		int rc = run_checks(persist && strcmp(persist, "nt") ?
-				    persist : NULL, what);
+		const char *want = persist && strcmp(persist, "nt") ? persist
+								     : NULL;
+		int rc = run_checks(want, what);
+
+		/* again through the guarded route, armed by the handler */
+		if (!rc) {
+			t_ok(udax__mcsafe_init());
+			guarded = true;
+#if defined(__x86_64__)
+			/* the table's routine, unless none has the stores
+			 * (movdir64b) or there is no table (valgrind) */
+			t_assert(udax__mc_pisa || !udax__mc_isa ||
+				 !strncmp(udax__persist_impl(), "nt-movdir64b", 12));
+#endif
+			rc = run_checks(want, what);
+		}
 
 		fflush(stdout);
 		_exit(rc);
