@@ -2,8 +2,10 @@
 /* iovec iterator, as Linux's ITER_IOVEC. */
 #include "private.h"
 
-void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
-		    unsigned long nr_segs, size_t count)
+/* The function itself; udax.h inlines the usual call, one segment known
+ * at compile time (the same result as the loops below). */
+void (udax_iter_init)(struct udax_iter *it, const struct iovec *iov,
+		      unsigned long nr_segs, size_t count)
 {
 	size_t total = 0;
 	unsigned long i;
@@ -12,16 +14,6 @@ void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
 		return;
 	if (!iov)
 		nr_segs = 0;	/* an empty iterator: the copies move nothing */
-	/* One segment, the usual call: the loops below, unrolled. */
-	if (nr_segs == 1) {
-		size_t n = iov->iov_len;
-
-		it->iov = iov + !n;
-		it->nr_segs = !!n;
-		it->iov_offset = 0;
-		it->count = n < count ? n : count;
-		return;
-	}
 	for (i = 0; i < nr_segs && total < count; i++)
 		total += iov[i].iov_len < count - total ? iov[i].iov_len
 							: count - total;

@@ -113,6 +113,34 @@ struct udax_iter {
 void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
 		    unsigned long nr_segs, size_t count);
 
+#if defined(__GNUC__) && !defined(UDAX_NO_INLINE)
+/*
+ * The usual call, one segment known at compile time, inline: an iterator
+ * is set up before every copy, so a call here costs small copies about as
+ * much as the copy itself.  Anything else is the call above.  The symbol
+ * stays, for taking its address and for UDAX_NO_INLINE.
+ */
+static inline void udax__iter_init_inline(struct udax_iter *it,
+					  const struct iovec *iov,
+					  unsigned long nr_segs, size_t count)
+{
+	if (__builtin_constant_p(nr_segs) && nr_segs == 1 &&
+	    __builtin_constant_p(it != 0) && it &&
+	    __builtin_constant_p(iov != 0) && iov) {
+		size_t n = iov->iov_len;
+
+		it->iov = iov + !n;
+		it->nr_segs = !!n;
+		it->iov_offset = 0;
+		it->count = n < count ? n : count;
+		return;
+	}
+	(udax_iter_init)(it, iov, nr_segs, count);
+}
+#define udax_iter_init(it, iov, nr_segs, count) \
+	udax__iter_init_inline(it, iov, nr_segs, count)
+#endif
+
 /**
  * udax_create() - create an emulated device image
  * @path: image file to create; it must not exist.  The poison state lives
