@@ -404,15 +404,19 @@ to_iter(struct udax_dev *dev, uint64_t off, size_t bytes, struct udax_iter *it,
 	return done;
 }
 
-/* The fast path's copy stopped at @c of @bytes: what to_iter() makes of
- * it.  Out of line, so that the fast path keeps little across its copy. */
+/* The fast path's copy stopped at @c of @bytes, or its device got a
+ * report meanwhile: what to_iter() makes of it.  Out of line, so that the
+ * fast path keeps little across its copy. */
 static __attribute__((noinline, cold)) size_t
-to_iter_short(struct udax_dev *dev, uint64_t off, char *seg, size_t c,
-	      size_t bytes, const struct udax_fault *f, struct udax_iter *it)
+to_iter_end(struct udax_dev *dev, uint64_t off, char *seg, size_t c,
+	    size_t bytes, const struct udax_fault *f, struct udax_iter *it)
 {
 	int err;
 
-	c = io_fault(dev, off, seg, c, bytes, f, false, &err);
+	if (c != bytes)
+		c = io_fault(dev, off, seg, c, bytes, f, false, &err);
+	else
+		c = cut_at_reported(dev, off, c);
 	udax__iter_advance(it, c);
 	return c;
 }
@@ -434,14 +438,11 @@ size_t udax_copy_to_iter(struct udax_dev *dev, uint64_t pgoff, void *addr,
 			size_t c = udax__mc_read(seg, dev->io_base + off, bytes,
 						 &f);
 
-			if (udax__unlikely(c != bytes))
-				return to_iter_short(dev, off, seg, c, bytes,
-						     &f, it);
-			if (udax__unlikely((c = cut_at_reported(dev, off, c)) !=
-					   bytes)) {
-				udax__iter_advance(it, c);
-				return c;
-			}
+			if (udax__unlikely(c != bytes ||
+					   __atomic_load_n(&dev->wake,
+							   __ATOMIC_ACQUIRE)))
+				return to_iter_end(dev, off, seg, c, bytes, &f,
+						   it);
 			/* udax__iter_advance(), knowing the segment */
 			it->count -= bytes;
 			if (bytes < left) {
