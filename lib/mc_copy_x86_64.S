@@ -373,6 +373,7 @@ FUNC udax__mc_copy_avx512
  *   size_t udax__mc_pcopy_<isa>(void *dst, const void *src, size_t len,
  *                               struct udax_fault *f)
  *
+ * <isa>: sse2, avx2, avx512, movdir64b (its edges take SSE2).
  * pmem_copy.c's non-temporal family (its header comment says why each
  * choice) as a table-guarded routine: a partial line at either end takes
  * movnti where it starts and ends on 4-byte boundaries, otherwise plain
@@ -564,6 +565,13 @@ FUNC \name
 	EXR MC_REGS_LOOP, \fix, vmovntdq %zmm16, (%rdi)
 .endm
 
+/* movdir64b: one 64-byte direct store per line, the destination in a
+ * register and 64-byte aligned here; its edges take SSE2. */
+.macro PLINE_MOVDIR64B fix
+	EXR MC_REGS_LOOP, \fix, movdir64b (%rsi), %rdi
+.endm
+
+PCOPY udax__mc_pcopy_movdir64b, PLINE_MOVDIR64B, .Lpmovdir64b_fix, movdqu, movq, movd, %xmm0, %xmm1, %xmm2, %xmm3,
 PCOPY udax__mc_pcopy_sse2, PLINE_SSE2, .Lpsse2_fix, movdqu, movq, movd, %xmm0, %xmm1, %xmm2, %xmm3,
 PCOPY udax__mc_pcopy_avx2, PLINE_AVX2, .Lpavx2_fix, vmovdqu, vmovq, vmovd, %xmm0, %xmm1, %xmm2, %xmm3, vzeroupper
 PCOPY udax__mc_pcopy_avx512, PLINE_AVX512, .Lpavx512_fix, vmovdqu64, vmovq, vmovd, %xmm16, %xmm17, %xmm18, %xmm19,

@@ -580,7 +580,7 @@ void udax__persist_route(size_t *nt_min, int *mc_isa)
 		[PC_NT_SSE2] = UDAX_MC_SSE2,
 		[PC_NT_AVX2] = UDAX_MC_AVX2,
 		[PC_NT_AVX512] = UDAX_MC_AVX512,
-		[PC_NT_MOVDIR64B] = 0,
+		[PC_NT_MOVDIR64B] = UDAX_MC_MOVDIR64B,
 	};
 
 	pc_init();

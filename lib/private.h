@@ -153,7 +153,8 @@ struct udax_mc_raw {
 	uint64_t info;		/* signo | lsb << 8 | code << 32 */
 };
 
-enum { UDAX_MC_SSE2 = 1, UDAX_MC_AVX2, UDAX_MC_AVX512 };
+enum { UDAX_MC_SSE2 = 1, UDAX_MC_AVX2, UDAX_MC_AVX512,
+       UDAX_MC_MOVDIR64B	/* persistent copies only */ };
 /* The routine for this CPU; 0 until the SIGBUS handler is in place. */
 extern int udax__mc_isa UDAX__HIDDEN;
 
@@ -185,6 +186,8 @@ size_t udax__mc_pcopy_avx2(void *dst, const void *src, size_t len,
 			   struct udax_fault *f) UDAX__HIDDEN;
 size_t udax__mc_pcopy_avx512(void *dst, const void *src, size_t len,
 			     struct udax_fault *f) UDAX__HIDDEN;
+size_t udax__mc_pcopy_movdir64b(void *dst, const void *src, size_t len,
+				struct udax_fault *f) UDAX__HIDDEN;
 /* udax__mc_settle() for them: fences, and writes back what it copies. */
 size_t udax__mc_psettle(void *dst, const void *src, size_t len, size_t rem,
 			const struct udax_mc_raw *raw, struct udax_fault *f)
@@ -192,7 +195,8 @@ size_t udax__mc_psettle(void *dst, const void *src, size_t len, size_t rem,
 /*
  * The persistent copies' route, set with udax__mc_isa: the routine for the
  * non-temporal family from udax__mc_pnt_min bytes on (the cached family
- * below, through udax__mc_read()), or 0 for the sigsetjmp guard.
+ * below, through udax__mc_read()), or 0 for the sigsetjmp guard (no table:
+ * valgrind, or before the handler is in place).
  */
 extern int udax__mc_pisa UDAX__HIDDEN;
 extern size_t udax__mc_pnt_min UDAX__HIDDEN;
@@ -298,7 +302,7 @@ void udax__persist_flush(const void *p, size_t len);
 #if defined(__x86_64__)
 /* For the table-guarded persistent copies (mcsafe.c): the threshold of the
  * non-temporal family, and the routine of mc_copy_x86_64.S with its
- * stores (UDAX_MC_*; 0 when none has them: movdir64b). */
+ * stores (UDAX_MC_*). */
 void udax__persist_route(size_t *nt_min, int *mc_isa);
 #endif
 

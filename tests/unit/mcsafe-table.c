@@ -30,6 +30,7 @@ int main(void)
 	t_skip("no table-guarded copies on this architecture");
 }
 #else
+#include <cpuid.h>
 
 #define PG 4096UL
 #define HIDDEN __attribute__((visibility("hidden")))
@@ -125,6 +126,9 @@ static void pick_routines(void)
 	bool avx2 = __builtin_cpu_supports("avx2");
 	bool avx512 = __builtin_cpu_supports("avx512f") &&
 		      __builtin_cpu_supports("avx512vl");
+	unsigned int a, b, c = 0, d;
+	bool movdir64b = __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+			 (c & (1u << 28));
 
 	t_ok(udax__mcsafe_init());
 	cpu_min = udax__mc_movsb_min;
@@ -157,6 +161,11 @@ static void pick_routines(void)
 	if (avx512)
 		add("persistent avx512", udax__mc_pcopy_avx512, MOVSB_CPU,
 		    false);
+	if (movdir64b)
+		add("persistent movdir64b", udax__mc_pcopy_movdir64b,
+		    MOVSB_CPU, false);
+	else
+		printf("no movdir64b on this CPU: its persistent routine is not tested\n");
 }
 
 /* ---- memory -------------------------------------------------------------- */

@@ -590,8 +590,8 @@ static size_t cp_persist_cached(void *d, const void *s, size_t n,
 	return got;
 }
 
-/* The persistent copy under the sigsetjmp guard, as where no routine has
- * the chosen stores (movdir64b). */
+/* The persistent copy under the sigsetjmp guard, its route without the
+ * table (under valgrind, and on other architectures). */
 static size_t cp_persist_jmp(void *d, const void *s, size_t n,
 			     struct udax_fault *f)
 {

@@ -67,9 +67,18 @@ static void check_copy(unsigned char *dbuf, unsigned char *ref,
 static void check_set(unsigned char *dbuf, unsigned char *ref, size_t da,
 		      int c, size_t len, size_t total)
 {
+	struct udax_fault f;
+
+	/* guarded: the zeroing (udax__mc_zero()), so zeros */
+	if (guarded)
+		c = 0;
 	memcpy(ref, dbuf, total);
 	memset(ref + PAD + da, c, len);
-	udax__memset_persist(dbuf + PAD + da, c, len);
+	if (!guarded)
+		udax__memset_persist(dbuf + PAD + da, c, len);
+	else if (udax__mc_zero(dbuf + PAD + da, len, &f) != len)
+		t_fail("%s, guarded: zeroing of %zu bytes stopped",
+		       udax__persist_impl(), len);
 	if (memcmp(dbuf, ref, total))
 		t_fail("%s: set da=%zu c=%#x len=%zu", udax__persist_impl(),
 		       da, c, len);
