@@ -10,10 +10,11 @@
  * routines, its cached one as the plain routine and a write-back after.
  * Zeroing is a persistent copy from a buffer of zeros.  Every copy on
  * other architectures, and every copy under valgrind (see
- * mc_on_valgrind()), runs memcpy-like C code under a sigsetjmp guard.  The handler tells them
- * apart by the interrupted instruction pointer.  The guard's cost, measured
- * by make bench ("guarded persistent copy / persistent copy alone"): 64 B
- * to a cold destination 0.49 under sigsetjmp, 1.00 through the table.
+ * mc_on_valgrind()), runs memcpy-like C code under a sigsetjmp guard.  The
+ * handler tells them apart by the interrupted instruction pointer.  The
+ * guard's cost, measured by make bench ("guarded persistent copy /
+ * persistent copy alone"): 64 B to a cold destination 0.49 under
+ * sigsetjmp, 1.00 through the table.
  *
  * Handler chain.  One SIGBUS handler, installed once per process
  * (pthread_once) on top of whatever was there: poison on real devices
@@ -401,9 +402,9 @@ static void mc_handler(int sig, siginfo_t *si, void *ucv)
 	 * alone: the signal goes where it goes outside copies (watch.c, then
 	 * the program's handler or the default action), and returning resumes
 	 * the listed instruction, which did not fault.  The innermost copy is
-	 * this table copy, so a sigsetjmp guard further out (a persistent
-	 * copy that this copy's signal handler interrupted) is not asked,
-	 * as only the innermost of nested sigsetjmp guards is.  Deciding here,
+	 * this table copy, so a sigsetjmp guard further out (a copy that
+	 * this copy's signal handler interrupted) is not asked, as only the
+	 * innermost of nested sigsetjmp guards is.  Deciding here,
 	 * from the registers, rather than in the fixup's settling keeps the
 	 * program's handler running with the context the signal interrupted,
 	 * and leaves the copy's own code out of it.
