@@ -191,7 +191,9 @@
 #define BB_PAGE		4096
 #define BB_HUGE		(2u << 20)
 #define BB_HDR		512
+#ifndef BB_WIN
 #define BB_WIN		3		/* leaf lines a bucket's window ranks */
+#endif
 #define BB_WSLOTS	(BB_WIN * BB_LINE)
 #define BB_XLEAF	2		/* padding leaves the windows reach */
 #define BB_BK_RANGES	2		/* ranges per bucket aimed at */
@@ -395,8 +397,9 @@ bb_inline unsigned int bb_rank_win_c(const void *p, uint64_t s)
  * vector (some lanes old, some new) is one more garbage result that the
  * sequence check throws away.
  */
-#define BB_AVX512 __attribute__((target("avx512f,popcnt")))
-#define BB_AVX2 __attribute__((target("avx2,popcnt")))
+#define BB_AVX512 \
+	__attribute__((target("avx512f,avx512vl,avx512bw,popcnt,bmi2")))
+#define BB_AVX2 __attribute__((target("avx2,popcnt,bmi2")))
 
 BB_AVX512 bb_inline unsigned int bb_rank_node_avx512(const void *p,
 						     uint64_t s)
@@ -422,17 +425,26 @@ BB_AVX512 bb_inline unsigned int bb_rank_leaf_avx512(const void *p,
 			_mm512_mask_cmple_epu64_mask(0xf, l[0], sv))));
 }
 
-_Static_assert(BB_WIN == 3, "bb_rank_win_*");
+/* The window's ends are the first ymm of each line: a compare each, no
+ * mask to set up, and the masks unpacked into one word. */
 BB_AVX512 bb_inline unsigned int bb_rank_win_avx512(const void *p, uint64_t s)
 {
-	const volatile __m512i *l = p;
-	__m512i sv = _mm512_set1_epi64((long long)s);
-	unsigned int m2 = _mm512_mask_cmple_epu64_mask(0xf, l[2], sv);
+	const volatile __m256i *l = p;
+	__m256i sv = _mm256_set1_epi64x((long long)s);
+	__mmask16 m01 = _mm512_kunpackb(_mm256_cmple_epu64_mask(l[2], sv),
+					_mm256_cmple_epu64_mask(l[0], sv));
 
-	return _mm_popcnt_u32(_cvtmask16_u32(_mm512_kunpackb(
-			_mm512_mask_cmple_epu64_mask(0xf, l[1], sv),
-			_mm512_mask_cmple_epu64_mask(0xf, l[0], sv))) |
-			m2 << 16);
+#if BB_WIN == 2
+	return _mm_popcnt_u32(_cvtmask16_u32(m01));
+#elif BB_WIN == 3
+	return _mm_popcnt_u32(_cvtmask32_u32(_mm512_kunpackw(
+			_mm256_cmple_epu64_mask(l[4], sv), m01)));
+#elif BB_WIN == 4
+	return _mm_popcnt_u32(_cvtmask32_u32(_mm512_kunpackw(
+			_mm512_kunpackb(_mm256_cmple_epu64_mask(l[6], sv),
+					_mm256_cmple_epu64_mask(l[4], sv)),
+			m01)));
+#endif
 }
 
 /* AVX2 compares signed only: flip the sign bits to compare unsigned.
@@ -473,10 +485,12 @@ BB_AVX2 bb_inline unsigned int bb_rank_win_avx2(const void *p, uint64_t s)
 {
 	const volatile __m256i *l = p;
 	__m256i sv = _mm256_set1_epi64x((long long)(s ^ (1ULL << 63)));
-	unsigned int m = bb_rank4_gt_avx2(&l[0], sv) |
-			 bb_rank4_gt_avx2(&l[2], sv) << 4 |
-			 bb_rank4_gt_avx2(&l[4], sv) << 8;
+	unsigned int m = 0;
 
+	/* Lines are two ymm each: the ends are the even ones. */
+#pragma GCC unroll 4
+	for (int i = 0; i < BB_WIN; i++)
+		m |= bb_rank4_gt_avx2(&l[2 * i], sv) << (4 * i);
 	return BB_WSLOTS - _mm_popcnt_u32(m);
 }
 #endif /* BB_SIMD */
@@ -926,14 +940,16 @@ static inline void bb_copy(struct bb_arr *to, size_t i, const struct bb_arr *a,
  * The entry of a bucket whose lookups end at slots @i..@j: the line of
  * slot i when the window from there reaches slot j, else the lowest node
  * above the leaves of both (level > 0: they differ, or the window would
- * reach).
+ * reach).  A window of BB_WSLOTS ends reaches one slot past them: when all
+ * are <= s, the answer is that slot, and bb_win() reads its start from the
+ * line after the window.
  */
 static uint32_t bb_bk_entry(size_t i, size_t j)
 {
 	size_t l0 = i / BB_LEAF, l1 = j / BB_LEAF;
 	uint32_t lv = 0;
 
-	if (j < i / BB_LINE * BB_LINE + BB_WSLOTS)
+	if (j <= i / BB_LINE * BB_LINE + BB_WSLOTS)
 		return i / BB_LINE;
 	for (; l0 != l1; lv++) {
 		l0 /= BB_FAN;
@@ -1289,9 +1305,11 @@ static void bb_isa_probe(void)
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	if (!__get_cpuid_count(7, 0, &a, &b7, &c, &d))
 		return;
-	if ((lo & 0x6) == 0x6 && (b7 & bit_AVX2))
-		bb_isa_best = BB_ISA_AVX2;
-	if ((lo & 0xe6) == 0xe6 && (b7 & bit_AVX512F))
+	if ((lo & 0x6) != 0x6 || !(b7 & bit_AVX2) || !(b7 & bit_BMI2))
+		return;
+	bb_isa_best = BB_ISA_AVX2;
+	if ((lo & 0xe6) == 0xe6 && (b7 & bit_AVX512F) &&
+	    (b7 & bit_AVX512VL) && (b7 & bit_AVX512BW))
 		bb_isa_best = BB_ISA_AVX512;
 #endif
 }
