@@ -54,15 +54,22 @@
  *                        C:     +-------------+
  *                        R:  +--+             +--+
  *
- * Memory layout: a static B+ tree of 16-key nodes searched with vector
- * compares (the "S+ tree" of Slotin's "Static B-Trees"), over leaves that
- * keep each range's start and end in one cache line.
+ * Memory layout: a bucket table indexed by the sector, in front of a
+ * static B+ tree of 16-key nodes searched with vector compares (the "S+
+ * tree" of Slotin's "Static B-Trees"), over leaves that keep each range's
+ * start and end in one cache line.
  *
  *   leaf (128 B):   line 0: end0 end1 end2 end3 | start0 start1 start2 start3
  *                   line 1: end4 end5 end6 end7 | start4 start5 start6 start7
  *   node (128 B):   key0 .. key15; key c = the last end under child c
+ *   bucket (4 B):   a leaf line, or a tree node (level, index)
  *
- *                            [ root: 16 keys ]
+ *          buckets: [b0][b1][b2][b3] ...    b = (s - first start) >> shift
+ *                     |   |    \
+ *                     |   |     +--> line 9 .. 12: rank 16 ends ("window")
+ *                     |   +--> tree node (1, 0) ----+
+ *                     +--> line 0 .. 3              |
+ *                            [ root: 16 keys ]      v
  *                           /     |      ...  \          17 children
  *               [ 16 keys ] [ 16 keys ] ...               level 1
  *               /  |  ... \
@@ -70,51 +77,76 @@
  *
  * Leaves are contiguous and sorted: range i is slot i, in line i / 4.  A
  * level's nodes are contiguous too, and child c of node j is node 17j + c
- * of the level below: no pointers, so a node is all keys.  A search counts
- * the keys <= s in each node it visits (AVX-512: two compares and one
- * popcount; AVX2: four compares; otherwise 16 compare-and-adds, no branch
- * on the data), goes to that child, and at the leaf counts the ends <= s:
- * that is the slot of the first range ending after s, whose start is in
- * the same line.  Every table has one padding slot past its last range
- * (start = end = UINT64_MAX), so that slot answers "none" without a
- * branch, and the keys of children past the end read UINT64_MAX too: the
- * rank of a node never passes its last existing child, since that child
- * holds an end > s for any s < UINT64_MAX, the only s that can meet a range.
+ * of the level below: no pointers, so a node is all keys.  Every table has
+ * one padding slot past its last range (start = end = UINT64_MAX), and
+ * the rest of its leaf and BB_XLEAF leaves more are padding too.
+ *   Bucket b covers sectors base + (b << shift) on (base: the first
+ * range's start; the last bucket runs to UINT64_MAX, sectors below base go
+ * to bucket 0), with the shift that puts between half and twice
+ * BB_BK_RANGES ranges in a bucket by the average.  The lookups of a
+ * bucket end at slots i..j (i: the first range ending after its first
+ * sector, j: after its last).  When line i / 4 and the next
+ * BB_WIN - 1 hold them, the entry names line i / 4: a lookup ranks the 16
+ * ends of those four lines (AVX-512: four compares from memory, one mask,
+ * one popcount; AVX2: four compares; otherwise 16 compare-and-adds, no
+ * branch on the data), and rank r is slot 4 * line + r, whose start is in
+ * the line of its end, or in the line after the window when r = 16, all
+ * four ends being <= s: the window reaches one slot past its ends.  Slots
+ * before i in the first line end at or before the bucket's first sector,
+ * so they are counted whatever s is, and padding ends at UINT64_MAX, so
+ * it never is (but for s = UINT64_MAX, where no range can answer).
+ *   Otherwise the bucket is crowded (a cluster of ranges: media errors
+ * come in runs) and its entry names the lowest tree node above the leaves
+ * of slots i and j; the lookup descends from there: counts the keys <= s
+ * in each node, goes to that child, and at the leaf counts the ends <= s.
+ * A crowded bucket costs a walk of the subtree its ranges fill, not of
+ * the whole tree, and count_in() and snapshot() use the tree alone.
+ *   Why: independent lookups are limited by how many fit in the reorder
+ * buffer while their lines come from memory, so what counts is the number
+ * of dependent misses and of instructions per lookup.  The tree alone (5
+ * nodes and a leaf at a million ranges) measured 8.0 / 16.6 / 91 ns a
+ * lookup at 512 / 65,536 / 1,048,576 ranges (udax-bench --only lookup,
+ * Zen 4 VM, 2 CPUs); the bucket table and window, 4.5 / 6.9 / 41-46 ns
+ * (and 25 / 50 / 240 -> 16 / 28 / 220-260 ns for dependent lookups).  At
+ * a million ranges the 16 MiB of leaves come from DRAM (~150 ns a miss
+ * here), so what is left is one bucket load, one window and ~40
+ * instructions.  Measured and dropped (medians of interleaved runs at a
+ * million ranges): windows of 2 and 3 lines with 1 or 2 ranges a bucket
+ * (a bigger bucket table that misses the caches more: 41-46 ns against
+ * 36) and of 5 and 6 lines with 8 (more instructions: 42-45 ns).
  *   Memory: 16 bytes per range in the leaves, one 8-byte key per leaf (8
- * ranges) in level 1 and 1/17 of that above: 17.0 bytes per range (RSS at
- * a million).  Leaves of 8 ranges, not 16: when chosen, as fast at 65,536
- * and 1,048,576 ranges and a third faster at 512 (fewer compares; the
- * height was the same).  The nodes of
- * the old layout (two Eytzinger arrays, a branchless descent of one end
- * per level, 16 bytes per range) were single ends, 20 dependent loads deep
- * at a million ranges; here it is 5 nodes and one leaf, and only the leaf
- * and the level above it are big.
+ * ranges) in level 1 and 1/17 of that above, 4 bytes per 2 to 8 ranges
+ * in buckets: 18.1 bytes per range (RSS at a million; 17.0 without the
+ * buckets).  Leaves of 8 ranges, not 16: when chosen, as fast at 65,536
+ * and 1,048,576 ranges and a third faster at 512 (fewer compares).
  *   Writers keep the layout static: a set or clear moves the ranges after
  * the change by the net count difference (one slot right at most, a merge
  * may pull many left), writes the new ones, pads, and rebuilds the inner
- * levels (1/8 of the leaf work): O(n), which is why bulk loads should go
- * through udax__bb_assign() (O(n) once; input already sorted and merged,
- * the usual case, is laid out without a copy).
+ * levels (1/8 of the leaf work) and the buckets (one per 2 to 8 ranges):
+ * O(n), which
+ * is why bulk loads should go through udax__bb_assign() (O(n) once; input
+ * already sorted and merged, the usual case, is laid out without a copy).
  *   Each array generation is one mmap: a 512-byte header holding its
- * capacity and where each level starts (never changed once published),
- * the inner levels root first (small and hot, together), then the leaves.
- * Inner level h has room for 17^(height - h) nodes, all that the level
- * above could name, so that a search needs no bound until the leaves
- * (this took about a sixth off lookups at a million ranges, where every
- * instruction of a lookup is one less in the way of the next one's cache
- * misses).  The room past the nodes in use is never written, so never
- * resident: it costs address space only, at most about as much as the
- * leaves.  Capacity grows by 1.5x; arrays of 2 MiB or more are 2 MiB-
- * aligned and ask for huge pages for their leaves (lookups probe them at
- * random).  A table that shrinks in place to less than half of its
- * leaves, by 2 MiB or more, gives those pages back.
+ * capacity and where each level starts (never changed once published) and
+ * the bucket base, shift and last bucket of the version in it (changed in
+ * write sections), the inner levels root first (small and hot, together),
+ * the bucket room, then the leaves.  Inner level h has room for 17^(height
+ * - h) nodes, all that the level above could name, so that a search needs
+ * no bound until the leaves (this took about a sixth off tree lookups at a
+ * million ranges).  The room past the nodes in use is never written, so
+ * never resident: it costs address space only, at most about as much as
+ * the leaves.  The bucket room is a power of 2 of at least cap / 4
+ * entries.  Capacity grows by 1.5x; arrays of 2 MiB or more are 2 MiB-
+ * aligned and ask for huge pages from their buckets on (lookups probe
+ * them at random; at a million ranges all 18 MiB of them are huge pages).
+ * A table that shrinks in place to less than half of its leaves, by 2 MiB
+ * or more, gives those pages back.
  *   The vector code is chosen per table at udax__bb_new() from CPUID (and
- * XCR0): AVX-512F, else AVX2 (which compares signed, so both sides get
- * their sign bit flipped), else portable C, the only path on other
- * architectures.  UDAX_BB_ISA=scalar|avx2|avx512 picks a lower one.  A
- * lookup runs one function per code path and tree height (straight-line
- * up to 4 inner levels, 668,167 ranges; a loop above), which writers
- * store along with the height: no height to read, clamp and branch on.
+ * XCR0): AVX-512F+VL+BW (and BMI2), else AVX2 (which compares signed, so
+ * both sides get their sign bit flipped), else portable C, the only path
+ * on other architectures.  UDAX_BB_ISA=scalar|avx2|avx512 picks a lower
+ * one.  A lookup is one function per code path, with the tree descent out
+ * of line.
  *
  * Concurrency: a seqlock.  Writers take bb->lock, then
  *
@@ -137,18 +169,25 @@
  * reader that loads a new array's address mid-section must not read the
  * array before its mmap and header (a plain read race without it; on x86
  * it is still a plain load).  The vector paths load keys with volatile
- * vector loads, which no compiler splits or repeats but which are not C11
- * atomics: a ThreadSanitizer build therefore takes the portable path,
+ * vector loads (the AVX-512 window: compares whose memory operand is an
+ * inline-assembly input, read once), which no compiler splits or repeats
+ * but which are not C11 atomics: a ThreadSanitizer build therefore takes the portable path,
  * whose every load is an __atomic one, so that the protocol is what TSan
  * checks.
- *   A torn read may pair a new count, height or lookup function with an
- * old array, or see half a rebuild: readers clamp the height to the one
- * the array has room for (a function made for a taller tree returns at
- * once; from there every node index stays in its level's room), the leaf
- * index to the leaves and the leaf rank to the leaf, and bound every walk
- * by the count clamped to the array's capacity, all read from the array
- * they are reading, so they may compute garbage but never fault, and the
- * sequence check throws the garbage away.  A lookup that must retry does
+ *   A torn read may pair a new count or height with an old array, an
+ * array with the bucket base, shift and last bucket of another version of
+ * it, or see half a rebuild.  Bucket parameters and entries are only ever
+ * written with values that fit the array they are in (a last bucket in its
+ * room; a line whose window and the line after it are in its leaves; a
+ * node at a level it has, in that level's room; a fresh or dropped page
+ * reads zero, line 0), so a bucket index clamped to the last bucket and
+ * what its entry names stay inside the array whatever the mix.  From a
+ * node every child index stays in its level's room; readers clamp the
+ * height to the one the array has room for, the leaf index to the leaves
+ * and the leaf rank to the leaf, and bound every walk by the count
+ * clamped to the array's capacity, all read from the array they are
+ * reading, so they may compute garbage but never fault, and the sequence
+ * check throws the garbage away.  A lookup that must retry does
  * so on the portable path: same answer, and the vector path stays a
  * straight line.
  *   An array replaced by a larger one may still be in use by a reader, so
@@ -191,12 +230,10 @@
 #define BB_PAGE		4096
 #define BB_HUGE		(2u << 20)
 #define BB_HDR		512
-#ifndef BB_WIN
-#define BB_WIN		3		/* leaf lines a bucket's window ranks */
-#endif
+#define BB_WIN		4		/* leaf lines a bucket's window ranks */
 #define BB_WSLOTS	(BB_WIN * BB_LINE)
-#define BB_XLEAF	2		/* padding leaves the windows reach */
-#define BB_BK_RANGES	2		/* ranges per bucket aimed at */
+#define BB_XLEAF	((BB_WIN + 1) / 2)	/* padding leaves windows reach */
+#define BB_BK_RANGES	4		/* ranges per bucket aimed at */
 #define BB_BK_TREE	0x80000000u	/* entry: descend from a tree node */
 #define BB_BK_LV	27		/* entry: the node's level from here */
 #define BB_BK_NODE	((1u << BB_BK_LV) - 1)
@@ -271,11 +308,9 @@ struct udax_bb {
 
 /* The empty table: one leaf of padding and the two a window may reach,
  * one bucket naming line 0.  Read only; never written. */
-_Static_assert(BB_LINES == 2 && BB_XLEAF == 2, "bb_empty_leaf");
+_Static_assert(BB_LINES == 2, "bb_empty_leaf");
 static const struct bb_leaf bb_empty_leaf[1 + BB_XLEAF] = {
-	{ { BB_PAD_LINE, BB_PAD_LINE } },
-	{ { BB_PAD_LINE, BB_PAD_LINE } },
-	{ { BB_PAD_LINE, BB_PAD_LINE } },
+	[0 ... BB_XLEAF] = { { BB_PAD_LINE, BB_PAD_LINE } },
 };
 static const uint32_t bb_empty_bk;
 static const struct bb_arr bb_empty = {
@@ -425,26 +460,33 @@ BB_AVX512 bb_inline unsigned int bb_rank_leaf_avx512(const void *p,
 			_mm512_mask_cmple_epu64_mask(0xf, l[0], sv))));
 }
 
-/* The window's ends are the first ymm of each line: a compare each, no
- * mask to set up, and the masks unpacked into one word. */
+/*
+ * The window's ends are the first ymm of each line.  Each is compared
+ * straight from memory: inline assembly reads the operand once, as a
+ * volatile load would, but load and compare stay one instruction (a lookup
+ * is limited by how many fit in the reorder buffer while their lines come
+ * from memory).  Predicate 5, not less than: s >= end.
+ */
+BB_AVX512 bb_inline __mmask8 bb_le4_avx512(const void *p, __m256i sv)
+{
+	__mmask8 k;
+
+	__asm__("vpcmpuq $5, %1, %2, %0"
+		: "=k"(k) : "m"(*(const __m256i *)p), "v"(sv));
+	return k;
+}
+
+_Static_assert(BB_WIN == 4, "bb_rank_win_avx512");
 BB_AVX512 bb_inline unsigned int bb_rank_win_avx512(const void *p, uint64_t s)
 {
-	const volatile __m256i *l = p;
+	const struct bb_line *l = p;
 	__m256i sv = _mm256_set1_epi64x((long long)s);
-	__mmask16 m01 = _mm512_kunpackb(_mm256_cmple_epu64_mask(l[2], sv),
-					_mm256_cmple_epu64_mask(l[0], sv));
 
-#if BB_WIN == 2
-	return _mm_popcnt_u32(_cvtmask16_u32(m01));
-#elif BB_WIN == 3
 	return _mm_popcnt_u32(_cvtmask32_u32(_mm512_kunpackw(
-			_mm256_cmple_epu64_mask(l[4], sv), m01)));
-#elif BB_WIN == 4
-	return _mm_popcnt_u32(_cvtmask32_u32(_mm512_kunpackw(
-			_mm512_kunpackb(_mm256_cmple_epu64_mask(l[6], sv),
-					_mm256_cmple_epu64_mask(l[4], sv)),
-			m01)));
-#endif
+			_mm512_kunpackb(bb_le4_avx512(&l[3], sv),
+					bb_le4_avx512(&l[2], sv)),
+			_mm512_kunpackb(bb_le4_avx512(&l[1], sv),
+					bb_le4_avx512(&l[0], sv)))));
 }
 
 /* AVX2 compares signed only: flip the sign bits to compare unsigned.
@@ -560,10 +602,11 @@ bb_inline uint64_t bb_result(uint64_t rs, uint64_t s, uint64_t e)
  */
 bb_inline uint32_t bb_bucket(const struct bb_arr *a, uint64_t s)
 {
-	uint64_t base = ld(&a->bbase), b = s - base;
-	uint64_t bmax = ld(&a->bmax);
+	uint64_t bmax = ld(&a->bmax), b;
 
-	b = s < base ? 0 : b;
+	/* Below the first range: bucket 0.  (sub, then cmov on its carry) */
+	if (__builtin_sub_overflow(s, ld(&a->bbase), &b))
+		b = 0;
 	b >>= ld(&a->bshift) & 63;
 	b = b < bmax ? b : bmax;
 	return ld(&a->bk[b]);
@@ -673,8 +716,9 @@ uint64_t udax__bb_first_bad(const struct udax_bb *bb, uint64_t s, uint64_t n)
 	unsigned long seq;
 
 	/* The common case, a clean device, in one load: writers store nr once
-	 * per change, so a zero is the count of some version of the table. */
-	if (!n || !ld(&bb->nr))
+	 * per change, so a zero is the count of some version of the table.
+	 * (n = 0 needs no test: e = s, and no result is below e.) */
+	if (!ld(&bb->nr))
 		return UINT64_MAX;
 	/* The lookup ends the section itself, and there is no loop around
 	 * the first try (a retry goes out of line): nothing to keep live

@@ -473,7 +473,7 @@ static uint64_t ref_first_bad(const struct udax_range *r, size_t n,
 static void check_lookup(struct udax_bb *bb, const struct udax_range *r,
 			 size_t n, uint64_t s)
 {
-	static const uint64_t lens[] = { 1, 2, 64, UINT64_MAX };
+	static const uint64_t lens[] = { 0, 1, 2, 64, UINT64_MAX };
 
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		uint64_t want = ref_first_bad(r, n, s, lens[i]);
