@@ -104,10 +104,11 @@
  *   Why: independent lookups are limited by how many fit in the reorder
  * buffer while their lines come from memory, so what counts is the number
  * of dependent misses and of instructions per lookup.  The tree alone (5
- * nodes and a leaf at a million ranges) measured 8.0 / 16.6 / 91 ns a
- * lookup at 512 / 65,536 / 1,048,576 ranges (udax-bench --only lookup,
- * Zen 4 VM, 2 CPUs); the bucket table and window, 4.5 / 6.9 / 41-46 ns
- * (and 25 / 50 / 240 -> 16 / 28 / 220-260 ns for dependent lookups).  At
+ * nodes and a leaf at a million ranges) measured 8.0 / 16.8 / 96-107 ns
+ * a lookup at 512 / 65,536 / 1,048,576 ranges (udax-bench --only lookup,
+ * Zen 4 VM, 2 CPUs, three runs interleaved); the bucket table and window,
+ * 4.3 / 6.8 / 39-42 ns (and 25 / 50-59 / 228-275 -> 16 / 27 / 183-200 ns
+ * for dependent lookups).  At
  * a million ranges the 16 MiB of leaves come from DRAM (~150 ns a miss
  * here), so what is left is one bucket load, one window and ~40
  * instructions.  Measured and dropped (medians of interleaved runs at a
