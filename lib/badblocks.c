@@ -54,15 +54,22 @@
  *                        C:     +-------------+
  *                        R:  +--+             +--+
  *
- * Memory layout: a static B+ tree of 16-key nodes searched with vector
- * compares (the "S+ tree" of Slotin's "Static B-Trees"), over leaves that
- * keep each range's start and end in one cache line.
+ * Memory layout: a bucket table indexed by the sector, in front of a
+ * static B+ tree of 16-key nodes searched with vector compares (the "S+
+ * tree" of Slotin's "Static B-Trees"), over leaves that keep each range's
+ * start and end in one cache line.
  *
  *   leaf (128 B):   line 0: end0 end1 end2 end3 | start0 start1 start2 start3
  *                   line 1: end4 end5 end6 end7 | start4 start5 start6 start7
  *   node (128 B):   key0 .. key15; key c = the last end under child c
+ *   bucket (4 B):   a leaf line, or a tree node (level, index)
  *
- *                            [ root: 16 keys ]
+ *          buckets: [b0][b1][b2][b3] ...    b = (s - first start) >> shift
+ *                     |   |    \
+ *                     |   |     +--> line 9 .. 12: rank 16 ends ("window")
+ *                     |   +--> tree node (1, 0) ----+
+ *                     +--> line 0 .. 3              |
+ *                            [ root: 16 keys ]      v
  *                           /     |      ...  \          17 children
  *               [ 16 keys ] [ 16 keys ] ...               level 1
  *               /  |  ... \
@@ -70,51 +77,77 @@
  *
  * Leaves are contiguous and sorted: range i is slot i, in line i / 4.  A
  * level's nodes are contiguous too, and child c of node j is node 17j + c
- * of the level below: no pointers, so a node is all keys.  A search counts
- * the keys <= s in each node it visits (AVX-512: two compares and one
- * popcount; AVX2: four compares; otherwise 16 compare-and-adds, no branch
- * on the data), goes to that child, and at the leaf counts the ends <= s:
- * that is the slot of the first range ending after s, whose start is in
- * the same line.  Every table has one padding slot past its last range
- * (start = end = UINT64_MAX), so that slot answers "none" without a
- * branch, and the keys of children past the end read UINT64_MAX too: the
- * rank of a node never passes its last existing child, since that child
- * holds an end > s for any s < UINT64_MAX, the only s that can meet a range.
+ * of the level below: no pointers, so a node is all keys.  Every table has
+ * one padding slot past its last range (start = end = UINT64_MAX), and
+ * the rest of its leaf and BB_XLEAF leaves more are padding too.
+ *   Bucket b covers sectors base + (b << shift) on (base: the first
+ * range's start; the last bucket runs to UINT64_MAX, sectors below base go
+ * to bucket 0), with the shift that puts between half and twice
+ * BB_BK_RANGES ranges in a bucket by the average.  The lookups of a
+ * bucket end at slots i..j (i: the first range ending after its first
+ * sector, j: after its last).  When line i / 4 and the next
+ * BB_WIN - 1 hold them, the entry names line i / 4: a lookup ranks the 16
+ * ends of those four lines (AVX-512: four compares from memory, one mask,
+ * one popcount; AVX2: four compares; otherwise 16 compare-and-adds, no
+ * branch on the data), and rank r is slot 4 * line + r, whose start is in
+ * the line of its end, or in the line after the window when r = 16, all
+ * four ends being <= s: the window reaches one slot past its ends.  Slots
+ * before i in the first line end at or before the bucket's first sector,
+ * so they are counted whatever s is, and padding ends at UINT64_MAX, so
+ * it never is (but for s = UINT64_MAX, where no range can answer).
+ *   Otherwise the bucket is crowded (a cluster of ranges: media errors
+ * come in runs) and its entry names the lowest tree node above the leaves
+ * of slots i and j; the lookup descends from there: counts the keys <= s
+ * in each node, goes to that child, and at the leaf counts the ends <= s.
+ * A crowded bucket costs a walk of the subtree its ranges fill, not of
+ * the whole tree, and count_in() and snapshot() use the tree alone.
+ *   Why: independent lookups are limited by how many fit in the reorder
+ * buffer while their lines come from memory, so what counts is the number
+ * of dependent misses and of instructions per lookup.  The tree alone (5
+ * nodes and a leaf at a million ranges) measured 8.0 / 16.8 / 96-107 ns
+ * a lookup at 512 / 65,536 / 1,048,576 ranges (udax-bench --only lookup,
+ * Zen 4 VM, 2 CPUs, three runs interleaved); the bucket table and window,
+ * 4.3 / 6.8 / 39-42 ns (and 25 / 50-59 / 228-275 -> 16 / 27 / 183-200 ns
+ * for dependent lookups).  At
+ * a million ranges the 16 MiB of leaves come from DRAM (~150 ns a miss
+ * here), so what is left is one bucket load, one window and ~40
+ * instructions.  Measured and dropped (medians of interleaved runs at a
+ * million ranges): windows of 2 and 3 lines with 1 or 2 ranges a bucket
+ * (a bigger bucket table that misses the caches more: 41-46 ns against
+ * 36) and of 5 and 6 lines with 8 (more instructions: 42-45 ns).
  *   Memory: 16 bytes per range in the leaves, one 8-byte key per leaf (8
- * ranges) in level 1 and 1/17 of that above: 17.0 bytes per range (RSS at
- * a million).  Leaves of 8 ranges, not 16: when chosen, as fast at 65,536
- * and 1,048,576 ranges and a third faster at 512 (fewer compares; the
- * height was the same).  The nodes of
- * the old layout (two Eytzinger arrays, a branchless descent of one end
- * per level, 16 bytes per range) were single ends, 20 dependent loads deep
- * at a million ranges; here it is 5 nodes and one leaf, and only the leaf
- * and the level above it are big.
+ * ranges) in level 1 and 1/17 of that above, 4 bytes per 2 to 8 ranges
+ * in buckets: 18.1 bytes per range (RSS at a million; 17.0 without the
+ * buckets).  Leaves of 8 ranges, not 16: when chosen, as fast at 65,536
+ * and 1,048,576 ranges and a third faster at 512 (fewer compares).
  *   Writers keep the layout static: a set or clear moves the ranges after
  * the change by the net count difference (one slot right at most, a merge
  * may pull many left), writes the new ones, pads, and rebuilds the inner
- * levels (1/8 of the leaf work): O(n), which is why bulk loads should go
- * through udax__bb_assign() (O(n) once; input already sorted and merged,
- * the usual case, is laid out without a copy).
+ * levels (1/8 of the leaf work) and the buckets (one per 2 to 8 ranges):
+ * O(n), which
+ * is why bulk loads should go through udax__bb_assign() (O(n) once; input
+ * already sorted and merged, the usual case, is laid out without a copy).
  *   Each array generation is one mmap: a 512-byte header holding its
- * capacity and where each level starts (never changed once published),
- * the inner levels root first (small and hot, together), then the leaves.
- * Inner level h has room for 17^(height - h) nodes, all that the level
- * above could name, so that a search needs no bound until the leaves
- * (this took about a sixth off lookups at a million ranges, where every
- * instruction of a lookup is one less in the way of the next one's cache
- * misses).  The room past the nodes in use is never written, so never
- * resident: it costs address space only, at most about as much as the
- * leaves.  Capacity grows by 1.5x; arrays of 2 MiB or more are 2 MiB-
- * aligned and ask for huge pages for their leaves (lookups probe them at
- * random).  A table that shrinks in place to less than half of its
- * leaves, by 2 MiB or more, gives those pages back.
+ * capacity and where each level starts (never changed once published) and
+ * the bucket base, shift and last bucket of the version in it (changed in
+ * write sections), the inner levels root first (small and hot, together),
+ * the bucket room, then the leaves.  Inner level h has room for 17^(height
+ * - h) nodes, all that the level above could name, so that a search needs
+ * no bound until the leaves (this took about a sixth off tree lookups at a
+ * million ranges).  The room past the nodes in use is never written, so
+ * never resident: it costs address space only, at most about as much as
+ * the leaves.  The bucket room is a power of 2 of at least cap / 4
+ * entries.  Capacity grows by 1.5x; arrays of 2 MiB or more are 2 MiB-
+ * aligned and ask for huge pages from their buckets on (lookups probe
+ * them at random; at a million ranges all 18 MiB of them are huge pages).
+ * A table that shrinks in place to less than half of its leaves, by 2 MiB
+ * or more, gives those pages back.
  *   The vector code is chosen per table at udax__bb_new() from CPUID (and
- * XCR0): AVX-512F, else AVX2 (which compares signed, so both sides get
- * their sign bit flipped), else portable C, the only path on other
- * architectures.  UDAX_BB_ISA=scalar|avx2|avx512 picks a lower one.  A
- * lookup runs one function per code path and tree height (straight-line
- * up to 4 inner levels, 668,167 ranges; a loop above), which writers
- * store along with the height: no height to read, clamp and branch on.
+ * XCR0): AVX-512F+VL+BW (and BMI2), else AVX2 (which compares signed, so
+ * both sides get their sign bit flipped), else portable C, the only path
+ * on other architectures.  UDAX_BB_ISA=scalar|avx2|avx512 picks a lower
+ * one.  A lookup is one function per code path, with the tree descent out
+ * of line.
  *
  * Concurrency: a seqlock.  Writers take bb->lock, then
  *
@@ -137,18 +170,25 @@
  * reader that loads a new array's address mid-section must not read the
  * array before its mmap and header (a plain read race without it; on x86
  * it is still a plain load).  The vector paths load keys with volatile
- * vector loads, which no compiler splits or repeats but which are not C11
- * atomics: a ThreadSanitizer build therefore takes the portable path,
+ * vector loads (the AVX-512 window: compares whose memory operand is an
+ * inline-assembly input, read once), which no compiler splits or repeats
+ * but which are not C11 atomics: a ThreadSanitizer build therefore takes the portable path,
  * whose every load is an __atomic one, so that the protocol is what TSan
  * checks.
- *   A torn read may pair a new count, height or lookup function with an
- * old array, or see half a rebuild: readers clamp the height to the one
- * the array has room for (a function made for a taller tree returns at
- * once; from there every node index stays in its level's room), the leaf
- * index to the leaves and the leaf rank to the leaf, and bound every walk
- * by the count clamped to the array's capacity, all read from the array
- * they are reading, so they may compute garbage but never fault, and the
- * sequence check throws the garbage away.  A lookup that must retry does
+ *   A torn read may pair a new count or height with an old array, an
+ * array with the bucket base, shift and last bucket of another version of
+ * it, or see half a rebuild.  Bucket parameters and entries are only ever
+ * written with values that fit the array they are in (a last bucket in its
+ * room; a line whose window and the line after it are in its leaves; a
+ * node at a level it has, in that level's room; a fresh or dropped page
+ * reads zero, line 0), so a bucket index clamped to the last bucket and
+ * what its entry names stay inside the array whatever the mix.  From a
+ * node every child index stays in its level's room; readers clamp the
+ * height to the one the array has room for, the leaf index to the leaves
+ * and the leaf rank to the leaf, and bound every walk by the count
+ * clamped to the array's capacity, all read from the array they are
+ * reading, so they may compute garbage but never fault, and the sequence
+ * check throws the garbage away.  A lookup that must retry does
  * so on the portable path: same answer, and the vector path stays a
  * straight line.
  *   An array replaced by a larger one may still be in use by a reader, so
@@ -191,6 +231,13 @@
 #define BB_PAGE		4096
 #define BB_HUGE		(2u << 20)
 #define BB_HDR		512
+#define BB_WIN		4		/* leaf lines a bucket's window ranks */
+#define BB_WSLOTS	(BB_WIN * BB_LINE)
+#define BB_XLEAF	((BB_WIN + 1) / 2)	/* padding leaves windows reach */
+#define BB_BK_RANGES	4		/* ranges per bucket aimed at */
+#define BB_BK_TREE	0x80000000u	/* entry: descend from a tree node */
+#define BB_BK_LV	27		/* entry: the node's level from here */
+#define BB_BK_NODE	((1u << BB_BK_LV) - 1)
 /* Bounds every size computation below away from overflow. */
 #define BB_CAP_MAX	(SIZE_MAX / 64)
 
@@ -221,8 +268,16 @@ struct bb_arr {
 	size_t bytes;			/* mapping size */
 	unsigned int nlev;		/* inner levels at cap ranges */
 	struct bb_leaf *leaf;
-	size_t nleaf;
+	size_t nleaf;			/* not counting BB_XLEAF */
 	struct bb_node *lv[BB_MAXLV + 1];	/* level h's nodes, 1..nlev */
+	uint32_t *bk;			/* bucket entries */
+	size_t bmask;			/* bucket room - 1 (a power of 2) */
+	/* The buckets of the version in the array: written in sections,
+	 * and only with values that fit this array, so that a torn view
+	 * needs no bound on them (see bb_bucket()). */
+	uint64_t bbase;			/* bucket b: sectors bbase + (b << */
+	unsigned int bshift;		/*   bshift) on */
+	size_t bmax;			/* the last bucket, open-ended */
 	/* Writer only. */
 	struct bb_arr *next;		/* retire list */
 	size_t used;			/* leaves that may be resident */
@@ -243,9 +298,8 @@ struct udax_bb {
 	struct bb_arr *arr;		/* never NULL: bb_empty at first */
 	size_t nr;			/* ranges */
 	unsigned int height;		/* inner levels in use */
-	bb_lookup_fn *lookup;		/* lookups[height] */
+	bb_lookup_fn *lookup;		/* per code path, set at creation */
 	/* Writers only. */
-	bb_lookup_fn *const *lookups;	/* per height, set at creation */
 	pthread_mutex_t lock;
 	struct bb_arr *retired;		/* replaced arrays */
 };
@@ -253,12 +307,17 @@ struct udax_bb {
 #define BB_PAD_LINE { { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX }, \
 		      { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX } }
 
-/* The empty table: one leaf of padding.  Read only; never written. */
+/* The empty table: one leaf of padding and the two a window may reach,
+ * one bucket naming line 0.  Read only; never written. */
 _Static_assert(BB_LINES == 2, "bb_empty_leaf");
-static const struct bb_leaf bb_empty_leaf = { { BB_PAD_LINE, BB_PAD_LINE } };
+static const struct bb_leaf bb_empty_leaf[1 + BB_XLEAF] = {
+	[0 ... BB_XLEAF] = { { BB_PAD_LINE, BB_PAD_LINE } },
+};
+static const uint32_t bb_empty_bk;
 static const struct bb_arr bb_empty = {
-	.leaf = (struct bb_leaf *)&bb_empty_leaf,
+	.leaf = (struct bb_leaf *)bb_empty_leaf,
 	.nleaf = 1,
+	.bk = (uint32_t *)&bb_empty_bk,
 };
 #define BB_EMPTY ((struct bb_arr *)&bb_empty)
 
@@ -355,6 +414,18 @@ bb_inline unsigned int bb_rank_leaf_c(const void *p, uint64_t s)
 	return c;
 }
 
+/* A bucket's window: the ends of BB_WIN lines from the one it names. */
+bb_inline unsigned int bb_rank_win_c(const void *p, uint64_t s)
+{
+	const struct bb_line *l = p;
+	unsigned int c = 0;
+
+	for (int i = 0; i < BB_WIN; i++)
+		for (int j = 0; j < BB_LINE; j++)
+			c += ld(&l[i].end[j]) <= s;
+	return c;
+}
+
 #ifdef BB_SIMD
 /*
  * Vector loads go through a volatile pointer: one load instruction that the
@@ -362,8 +433,9 @@ bb_inline unsigned int bb_rank_leaf_c(const void *p, uint64_t s)
  * vector (some lanes old, some new) is one more garbage result that the
  * sequence check throws away.
  */
-#define BB_AVX512 __attribute__((target("avx512f,popcnt")))
-#define BB_AVX2 __attribute__((target("avx2,popcnt")))
+#define BB_AVX512 \
+	__attribute__((target("avx512f,avx512vl,avx512bw,popcnt,bmi2")))
+#define BB_AVX2 __attribute__((target("avx2,popcnt,bmi2")))
 
 BB_AVX512 bb_inline unsigned int bb_rank_node_avx512(const void *p,
 						     uint64_t s)
@@ -387,6 +459,35 @@ BB_AVX512 bb_inline unsigned int bb_rank_leaf_avx512(const void *p,
 	return _mm_popcnt_u32(_cvtmask16_u32(_mm512_kunpackb(
 			_mm512_mask_cmple_epu64_mask(0xf, l[1], sv),
 			_mm512_mask_cmple_epu64_mask(0xf, l[0], sv))));
+}
+
+/*
+ * The window's ends are the first ymm of each line.  Each is compared
+ * straight from memory: inline assembly reads the operand once, as a
+ * volatile load would, but load and compare stay one instruction (a lookup
+ * is limited by how many fit in the reorder buffer while their lines come
+ * from memory).  Predicate 5, not less than: s >= end.
+ */
+BB_AVX512 bb_inline __mmask8 bb_le4_avx512(const void *p, __m256i sv)
+{
+	__mmask8 k;
+
+	__asm__("vpcmpuq $5, %1, %2, %0"
+		: "=k"(k) : "m"(*(const __m256i *)p), "v"(sv));
+	return k;
+}
+
+_Static_assert(BB_WIN == 4, "bb_rank_win_avx512");
+BB_AVX512 bb_inline unsigned int bb_rank_win_avx512(const void *p, uint64_t s)
+{
+	const struct bb_line *l = p;
+	__m256i sv = _mm256_set1_epi64x((long long)s);
+
+	return _mm_popcnt_u32(_cvtmask32_u32(_mm512_kunpackw(
+			_mm512_kunpackb(bb_le4_avx512(&l[3], sv),
+					bb_le4_avx512(&l[2], sv)),
+			_mm512_kunpackb(bb_le4_avx512(&l[1], sv),
+					bb_le4_avx512(&l[0], sv)))));
 }
 
 /* AVX2 compares signed only: flip the sign bits to compare unsigned.
@@ -422,17 +523,30 @@ BB_AVX2 bb_inline unsigned int bb_rank_leaf_avx2(const void *p, uint64_t s)
 
 	return BB_LEAF - _mm_popcnt_u32(m);
 }
+
+BB_AVX2 bb_inline unsigned int bb_rank_win_avx2(const void *p, uint64_t s)
+{
+	const volatile __m256i *l = p;
+	__m256i sv = _mm256_set1_epi64x((long long)(s ^ (1ULL << 63)));
+	unsigned int m = 0;
+
+	/* Lines are two ymm each: the ends are the even ones. */
+#pragma GCC unroll 4
+	for (int i = 0; i < BB_WIN; i++)
+		m |= bb_rank4_gt_avx2(&l[2 * i], sv) << (4 * i);
+	return BB_WSLOTS - _mm_popcnt_u32(m);
+}
 #endif /* BB_SIMD */
 
 /*
- * A search ends at the first range that ends after @s: the padding slot
- * after the last range when none does.  Node j of a level names children
- * up to 17j + 16, inside the room of the level below whatever the keys
- * say; the leaf is clamped to the leaves and the leaf rank taken mod 8, so
- * a torn view reads inside the array whatever it holds.  On a consistent
- * view neither bites: each node's last existing child holds an end > s
- * (the padding ends at UINT64_MAX, and s < UINT64_MAX for every range that
- * can hold a bad sector), so the rank never passes it.
+ * A tree search ends at the first range that ends after @s: the padding
+ * slot after the last range when none does.  Node j of a level names
+ * children up to 17j + 16, inside the room of the level below whatever the
+ * keys say; the leaf is clamped to the leaves and the leaf rank taken mod
+ * 8, so a torn view reads inside the array whatever it holds.  On a
+ * consistent view neither bites: each node's last existing child holds an
+ * end > s (the padding ends at UINT64_MAX, and s < UINT64_MAX for every
+ * range that can hold a bad sector), so the rank never passes it.
  */
 /* Node offsets are in bytes from the start of their level: a node and a
  * leaf are both 128 bytes, so the offset a search ends with is the
@@ -448,150 +562,151 @@ bb_inline size_t bb_step(const struct bb_arr *a, unsigned int h, size_t o,
 	return o * BB_FAN + c * sizeof(struct bb_node);
 }
 
-/* Byte offset of the leaf to search for @s, from a->leaf. */
-bb_inline size_t bb_descend(const struct bb_arr *a, unsigned int h,
+/* Byte offset, from a->leaf, of the leaf to search for @s, from the node
+ * at byte offset @o of level @h (@h <= a->nlev, @o inside its room). */
+bb_inline size_t bb_descend(const struct bb_arr *a, unsigned int h, size_t o,
 			    uint64_t s, bb_rank_fn *rank_node)
 {
-	size_t o = 0, last = (a->nleaf - 1) * sizeof(struct bb_leaf);
+	size_t last = (a->nleaf - 1) * sizeof(struct bb_leaf);
 
-	/* The last four levels unrolled, so that their header fields sit at
-	 * constant offsets.  Height 4 holds up to 668,167 ranges; in taller
-	 * tables the top levels are not what costs (and the 10 M-range test
-	 * runs this loop). */
-	for (; h > 4; h--)
+	for (; h > 0; h--)
 		o = bb_step(a, h, o, s, rank_node);
-	switch (h) {
-	case 4:
-		o = bb_step(a, 4, o, s, rank_node);
-		/* fall through */
-	case 3:
-		o = bb_step(a, 3, o, s, rank_node);
-		/* fall through */
-	case 2:
-		o = bb_step(a, 2, o, s, rank_node);
-		/* fall through */
-	case 1:
-		o = bb_step(a, 1, o, s, rank_node);
-		/* fall through */
-	default:
-		break;
-	}
 	return o < last ? o : last;
 }
 
-/* Slot of the first range that ends after @s (see bb_descend). */
+/* Slot of the first range that ends after @s, from the root. */
 bb_inline size_t bb_search(const struct bb_arr *a, unsigned int h, uint64_t s,
 			   bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
 {
-	size_t o = bb_descend(a, h, s, rank_node);
+	size_t o = bb_descend(a, h, 0, s, rank_node);
 	unsigned int p = rank_leaf((const char *)a->leaf + o, s);
 
 	return o / sizeof(struct bb_leaf) * BB_LEAF + (p & (BB_LEAF - 1));
 }
 
 /*
- * One lookup, no retry.  @H >= 0: the tree is H levels high (the writer
- * chose this function for that height); H < 0: read the height.  A torn
- * view may pair any of them with any array: a fixed height the array has
- * no room for gives garbage, not a fault.
+ * The result from the first range that ends after @s, which starts at @rs:
+ * @s if it starts at or before s, else its start, if before @e.
  */
-bb_inline uint64_t bb_lookup_once(const struct udax_bb *bb, uint64_t s,
-				  uint64_t e, int H, bb_rank_fn *rank_node,
-				  bb_rank_fn *rank_leaf)
+bb_inline uint64_t bb_result(uint64_t rs, uint64_t s, uint64_t e)
 {
-	const struct bb_arr *a = __atomic_load_n(&bb->arr, __ATOMIC_ACQUIRE);
-	const struct bb_leaf *lf;
-	unsigned int h, p;
-	uint64_t rs, mask;
+	uint64_t m = rs > s ? rs : s;
 
-	if (H >= 0) {
-		if (udax__unlikely((unsigned int)H > a->nlev))
-			return 0;
-		h = H;
-	} else {
-		h = ld(&bb->height);
-		h = h < a->nlev ? h : a->nlev;
+	return m < e ? m : UINT64_MAX;
+}
+
+/*
+ * The bucket entry for @s.  A torn view may pair the array with a base,
+ * shift and last bucket of another version of it, but only with ones
+ * written for it: the bucket is in its room, and so is whatever its entry
+ * names.
+ */
+bb_inline uint32_t bb_bucket(const struct bb_arr *a, uint64_t s)
+{
+	uint64_t bmax = ld(&a->bmax), b;
+
+	/* Below the first range: bucket 0.  (sub, then cmov on its carry) */
+	if (__builtin_sub_overflow(s, ld(&a->bbase), &b))
+		b = 0;
+	b >>= ld(&a->bshift) & 63;
+	b = b < bmax ? b : bmax;
+	return ld(&a->bk[b]);
+}
+
+/*
+ * A window entry names line A: rank the ends of the lines from there.  The
+ * range at slot 4A + r starts at word 8 (A + r / 4) + 4 + r % 4 of the
+ * leaves, word 4 + r + (r & ~3) from line A.
+ */
+bb_inline uint64_t bb_win(const struct bb_arr *a, uint32_t ent, uint64_t s,
+			  uint64_t e, bb_rank_fn *rank_win)
+{
+	const uint64_t *w = (const uint64_t *)bb_line(a, (size_t)ent * BB_LINE);
+	unsigned int r = rank_win(w, s);
+
+	return bb_result(ld(&w[BB_LINE + r + (r & ~(BB_LINE - 1))]), s, e);
+}
+
+/* A tree entry: descend from the node it names. */
+bb_inline uint64_t bb_tree(const struct bb_arr *a, uint32_t ent, uint64_t s,
+			   uint64_t e, bb_rank_fn *rank_node,
+			   bb_rank_fn *rank_leaf)
+{
+	unsigned int h = ent >> BB_BK_LV & 15, p;
+	size_t o = (size_t)(ent & BB_BK_NODE) * sizeof(struct bb_node);
+
+	/* Never so on any view (see bb_bucket); one compare keeps it so. */
+	if (udax__unlikely(h > a->nlev)) {
+		h = a->nlev;
+		o = 0;
 	}
-	lf = (const void *)((const char *)a->leaf +
-			    bb_descend(a, h, s, rank_node));
-	p = rank_leaf(lf, s) & (BB_LEAF - 1);
-	rs = ld(&lf->l[p / BB_LINE].start[p % BB_LINE]);
-	/* Whether the range starts before @e is random: no branch. */
-	mask = -(uint64_t)(rs < e);
-	return ((rs > s ? rs : s) & mask) | ~mask;
+	o = bb_descend(a, h, o, s, rank_node);
+	p = rank_leaf((const char *)a->leaf + o, s) & (BB_LEAF - 1);
+	o = o / sizeof(struct bb_leaf) * BB_LEAF + p;
+	return bb_result(ld(&bb_line(a, o)->start[o % BB_LINE]), s, e);
 }
 
 static uint64_t bb_lookup_retry(const struct udax_bb *bb, uint64_t s,
 				uint64_t e);
 
-/* The rest of a lookup that started its read section at @seq. */
-bb_inline uint64_t bb_lookup_fin(const struct udax_bb *bb, uint64_t s,
-				 uint64_t e, unsigned long seq, int H,
-				 bb_rank_fn *rank_node, bb_rank_fn *rank_leaf)
-{
-	uint64_t ret = bb_lookup_once(bb, s, e, H, rank_node, rank_leaf);
-
-	if (udax__unlikely(bb_read_retry(bb, seq)))
-		return bb_lookup_retry(bb, s, e);
-	return ret;
-}
-
 /*
- * Lookup functions per code path and height: 0 to 4 levels (up to 668,167
- * ranges) straight-line, taller trees through the loop.  A writer that
- * changes the height stores the matching one in bb->lookup; without the
- * height to read, clamp and switch on, a lookup at 512 ranges is a tenth
- * shorter.
+ * One lookup function per code path.  The tree descent is out of line
+ * (and ends the read section itself): the window path, nearly every
+ * lookup, stays a straight line with nothing live across a call.
  */
-#define BB_LOOKUP_FNS	6
-#define BB_LOOKUPS(isa, attr)						\
-attr static uint64_t bb_lookup_##isa##_h(const struct udax_bb *bb,	\
-					 uint64_t s, uint64_t e,	\
-					 unsigned long seq)		\
+#define BB_LOOKUP(isa, attr)						\
+attr __attribute__((noinline))						\
+static uint64_t bb_tree_##isa(const struct udax_bb *bb,		\
+			      const struct bb_arr *a, uint32_t ent,	\
+			      uint64_t s, uint64_t e, unsigned long seq) \
 {									\
-	return bb_lookup_fin(bb, s, e, seq, -1, bb_rank_node_##isa,	\
-			     bb_rank_leaf_##isa);			\
+	uint64_t ret = bb_tree(a, ent, s, e, bb_rank_node_##isa,	\
+			       bb_rank_leaf_##isa);			\
+									\
+	if (udax__unlikely(bb_read_retry(bb, seq)))			\
+		return bb_lookup_retry(bb, s, e);			\
+	return ret;							\
 }									\
-BB_LOOKUP_H(isa, attr, 0) BB_LOOKUP_H(isa, attr, 1)			\
-BB_LOOKUP_H(isa, attr, 2) BB_LOOKUP_H(isa, attr, 3)			\
-BB_LOOKUP_H(isa, attr, 4)						\
-static bb_lookup_fn *const bb_lookups_##isa[BB_LOOKUP_FNS] = {		\
-	bb_lookup_##isa##_0, bb_lookup_##isa##_1, bb_lookup_##isa##_2,	\
-	bb_lookup_##isa##_3, bb_lookup_##isa##_4, bb_lookup_##isa##_h,	\
-};
-#define BB_LOOKUP_H(isa, attr, H)					\
-attr static uint64_t bb_lookup_##isa##_##H(const struct udax_bb *bb,	\
-					   uint64_t s, uint64_t e,	\
-					   unsigned long seq)		\
+attr static uint64_t bb_lookup_##isa(const struct udax_bb *bb,		\
+				     uint64_t s, uint64_t e,		\
+				     unsigned long seq)			\
 {									\
-	return bb_lookup_fin(bb, s, e, seq, H, bb_rank_node_##isa,	\
-			     bb_rank_leaf_##isa);			\
+	const struct bb_arr *a = __atomic_load_n(&bb->arr,		\
+						 __ATOMIC_ACQUIRE);	\
+	uint32_t ent = bb_bucket(a, s);					\
+	uint64_t ret;							\
+									\
+	if (udax__unlikely(ent & BB_BK_TREE))				\
+		return bb_tree_##isa(bb, a, ent, s, e, seq);		\
+	ret = bb_win(a, ent, s, e, bb_rank_win_##isa);			\
+	if (udax__unlikely(bb_read_retry(bb, seq)))			\
+		return bb_lookup_retry(bb, s, e);			\
+	return ret;							\
 }
 
-BB_LOOKUPS(c, )
+BB_LOOKUP(c, )
 #ifdef BB_SIMD
-BB_LOOKUPS(avx2, BB_AVX2)
-BB_LOOKUPS(avx512, BB_AVX512)
+BB_LOOKUP(avx2, BB_AVX2)
+BB_LOOKUP(avx512, BB_AVX512)
 #endif
-
-static inline bb_lookup_fn *bb_lookup_for(const struct udax_bb *bb,
-					  unsigned int h)
-{
-	return bb->lookups[h < BB_LOOKUP_FNS - 1 ? h : BB_LOOKUP_FNS - 1];
-}
 
 /* Retries, rare, take the portable path: the answer is the same. */
 __attribute__((noinline, cold))
 static uint64_t bb_lookup_retry(const struct udax_bb *bb, uint64_t s,
 				uint64_t e)
 {
+	const struct bb_arr *a;
 	unsigned long seq;
 	uint64_t ret;
+	uint32_t ent;
 
 	do {
 		seq = bb_read_begin(bb);
-		ret = bb_lookup_once(bb, s, e, -1, bb_rank_node_c,
-				     bb_rank_leaf_c);
+		a = __atomic_load_n(&bb->arr, __ATOMIC_ACQUIRE);
+		ent = bb_bucket(a, s);
+		ret = ent & BB_BK_TREE ?
+		      bb_tree(a, ent, s, e, bb_rank_node_c, bb_rank_leaf_c) :
+		      bb_win(a, ent, s, e, bb_rank_win_c);
 	} while (bb_read_retry(bb, seq));
 	return ret;
 }
@@ -602,16 +717,14 @@ uint64_t udax__bb_first_bad(const struct udax_bb *bb, uint64_t s, uint64_t n)
 	unsigned long seq;
 
 	/* The common case, a clean device, in one load: writers store nr once
-	 * per change, so a zero is the count of some version of the table. */
-	if (!n || !ld(&bb->nr))
+	 * per change, so a zero is the count of some version of the table.
+	 * (n = 0 needs no test: e = s, and no result is below e.) */
+	if (!ld(&bb->nr))
 		return UINT64_MAX;
-	/*
-	 * The function is read inside the read section: it goes with the
-	 * height.  It ends the section itself, and there is no loop around
+	/* The lookup ends the section itself, and there is no loop around
 	 * the first try (a retry goes out of line): nothing to keep live
 	 * across a call, so nothing to save on the path nearly every lookup
-	 * takes.
-	 */
+	 * takes. */
 	seq = bb_read_begin(bb);
 	return ld(&bb->lookup)(bb, s, e, seq);
 }
@@ -706,7 +819,7 @@ static unsigned int bb_levels(size_t leaves, size_t *m)
 
 /* @bytes of zeroes, 2 MiB-aligned with huge pages from @leaves on when
  * that big. */
-static void *bb_map(size_t bytes, size_t leaves)
+static void *bb_map(size_t bytes, size_t huge)
 {
 	char *p, *q;
 
@@ -718,9 +831,10 @@ static void *bb_map(size_t bytes, size_t leaves)
 	/*
 	 * Lookups probe big tables at random: with 4 KiB pages the leaves
 	 * also miss the TLB.  Only written 2 MiB regions become resident,
-	 * so this costs at most 2 MiB past the data.  The inner levels
-	 * keep small pages: their rooms are mostly never written, and a
-	 * huge page would make the gaps resident.
+	 * so this costs at most 2 MiB past the data (and past the buckets
+	 * in use).  The inner levels keep small pages: their rooms are
+	 * mostly never written, and a huge page would make the gaps
+	 * resident.
 	 */
 	p = mmap(NULL, bytes + BB_HUGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -731,20 +845,23 @@ static void *bb_map(size_t bytes, size_t leaves)
 		munmap(p, q - p);
 	if (p + bytes + BB_HUGE > q + bytes)
 		munmap(q + bytes, p + bytes + BB_HUGE - (q + bytes));
-	madvise(q + leaves, bytes - leaves, MADV_HUGEPAGE);
+	madvise(q + huge, bytes - huge, MADV_HUGEPAGE);
 	return q;
 }
 
 /*
  * A new array for at least @want ranges: the header, the inner levels
- * root first (small and hot, together), then the leaves.  Inner level h
- * has room for 17^(nlev - h) nodes, every node its parent's 17 children
- * could name, so that no index needs a bound but the leaf's; only the
- * nodes in use are ever written, and the rest is never resident.
+ * root first (small and hot, together), the buckets, then the leaves and
+ * BB_XLEAF more.  Inner level h has room for 17^(nlev - h) nodes, every
+ * node its parent's 17 children could name, so that no index needs a
+ * bound but the leaf's; only the nodes in use are ever written, and the
+ * rest is never resident.  The bucket room is a power of 2, at least
+ * cap / BB_BK_RANGES; one bucket when a line index would not fit an entry.
  */
 static struct bb_arr *bb_arr_alloc(size_t want)
 {
-	size_t nleaf, room = 1, nodes = 0, off, bytes, m[BB_MAXLV + 1];
+	size_t nleaf, room = 1, nodes = 0, boff, off, bytes, nbk = 1;
+	size_t m[BB_MAXLV + 1];
 	struct bb_arr *a;
 	unsigned int h, i;
 	char *p;
@@ -757,15 +874,22 @@ static struct bb_arr *bb_arr_alloc(size_t want)
 		nodes += room;
 		room *= BB_FAN;
 	}
-	off = BB_HDR + nodes * sizeof(struct bb_node);
+	if ((nleaf + BB_XLEAF) * BB_LINES <= BB_BK_TREE)
+		while (nbk < (nleaf * BB_LEAF - 1) / BB_BK_RANGES)
+			nbk *= 2;
+	boff = BB_HDR + nodes * sizeof(struct bb_node);
+	boff = (boff + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
+	off = boff + nbk * sizeof(uint32_t);
 	off = (off + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
-	bytes = off + nleaf * sizeof(struct bb_leaf);
+	bytes = off + (nleaf + BB_XLEAF) * sizeof(struct bb_leaf);
 	if (bytes >= BB_HUGE) {
-		off = (off + BB_HUGE - 1) & ~(size_t)(BB_HUGE - 1);
-		bytes = off + nleaf * sizeof(struct bb_leaf);
+		boff = (boff + BB_HUGE - 1) & ~(size_t)(BB_HUGE - 1);
+		off = boff + nbk * sizeof(uint32_t);
+		off = (off + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
+		bytes = off + (nleaf + BB_XLEAF) * sizeof(struct bb_leaf);
 	}
 	bytes = (bytes + BB_PAGE - 1) & ~(size_t)(BB_PAGE - 1);
-	a = bb_map(bytes, off);
+	a = bb_map(bytes, boff);
 	if (!a)
 		return NULL;
 	/* Plain stores: no reader sees the array before its release. */
@@ -774,6 +898,8 @@ static struct bb_arr *bb_arr_alloc(size_t want)
 	a->nlev = h;
 	a->leaf = (struct bb_leaf *)((char *)a + off);
 	a->nleaf = nleaf;
+	a->bk = (uint32_t *)((char *)a + boff);
+	a->bmask = nbk - 1;
 	p = (char *)a + BB_HDR;
 	room = 1;
 	for (i = h; i >= 1; i--) {
@@ -811,7 +937,7 @@ static void bb_retire(struct udax_bb *bb, struct bb_arr *a)
  */
 static void bb_trim(struct bb_arr *a, size_t n)
 {
-	size_t keep = bb_leaves(n);
+	size_t keep = bb_leaves(n) + BB_XLEAF;
 	uintptr_t from, to;
 
 	if (keep >= a->used) {
@@ -854,16 +980,77 @@ static inline void bb_copy(struct bb_arr *to, size_t i, const struct bb_arr *a,
 	bb_put(to, i, bb_start(a, j), bb_end(a, j));
 }
 
+
+/*
+ * The entry of a bucket whose lookups end at slots @i..@j: the line of
+ * slot i when the window from there reaches slot j, else the lowest node
+ * above the leaves of both (level > 0: they differ, or the window would
+ * reach).  A window of BB_WSLOTS ends reaches one slot past them: when all
+ * are <= s, the answer is that slot, and bb_win() reads its start from the
+ * line after the window.
+ */
+static uint32_t bb_bk_entry(size_t i, size_t j)
+{
+	size_t l0 = i / BB_LEAF, l1 = j / BB_LEAF;
+	uint32_t lv = 0;
+
+	if (j <= i / BB_LINE * BB_LINE + BB_WSLOTS)
+		return i / BB_LINE;
+	for (; l0 != l1; lv++) {
+		l0 /= BB_FAN;
+		l1 /= BB_FAN;
+	}
+	return BB_BK_TREE | lv << BB_BK_LV | (uint32_t)l0;
+}
+
+/*
+ * Buckets over slots 0..n-1 of @a: bucket b holds sectors base + (b <<
+ * shift) on, base the first start, as few as fit 1 to 2 x BB_BK_RANGES
+ * ranges each (by the average), at most the room; the last one runs to
+ * UINT64_MAX.
+ */
+static void bb_index(struct bb_arr *a, size_t n)
+{
+	uint64_t base = n ? bb_start(a, 0) : 0;
+	uint64_t span = n ? bb_end(a, n - 1) - base : 1;
+	size_t nb = 1, b, bmax, i = 0, j = 0;
+	unsigned int sh = 0;
+
+	while (nb <= a->bmask && nb < n / BB_BK_RANGES)
+		nb *= 2;
+	while (sh < 63 && (span - 1) >> sh >= nb)
+		sh++;
+	bmax = (span - 1) >> sh < nb - 1 ? (span - 1) >> sh : nb - 1;
+	st(&a->bbase, base);
+	st(&a->bshift, sh);
+	st(&a->bmax, bmax);
+	for (b = 0; b <= bmax; b++) {
+		uint64_t lo = base + ((uint64_t)b << sh);
+		uint64_t hi = b == bmax ? UINT64_MAX :
+			      lo + ((uint64_t)1 << sh) - 1;
+
+		/* Its lookups end at i (for s = lo) to j (s = hi). */
+		while (i < n && bb_end(a, i) <= lo)
+			i++;
+		if (j < i)
+			j = i;
+		while (j < n && bb_end(a, j) <= hi)
+			j++;
+		st(&a->bk[b], bb_bk_entry(i, j));
+	}
+}
+
 /*
  * Slots 0..n-1 of @a hold the ranges: pad the rest of the last leaf and
- * build the inner levels over the leaves.  Returns the height.
+ * the BB_XLEAF after it, build the inner levels over the leaves, then the
+ * buckets.
  */
 static unsigned int bb_build(struct bb_arr *a, size_t n)
 {
 	size_t m[BB_MAXLV + 1], nleaf = bb_leaves(n), span = 1, i, j;
 	unsigned int h, lv, c;
 
-	for (i = n; i < nleaf * BB_LEAF; i++)
+	for (i = n; i < (nleaf + BB_XLEAF) * BB_LEAF; i++)
 		bb_put(a, i, UINT64_MAX, UINT64_MAX);
 	h = bb_levels(nleaf, m);
 	for (lv = 1; lv <= h; lv++) {
@@ -883,8 +1070,9 @@ static unsigned int bb_build(struct bb_arr *a, size_t n)
 		}
 		span *= BB_FAN;
 	}
-	if (nleaf > a->used)
-		a->used = nleaf;
+	if (nleaf + BB_XLEAF > a->used)
+		a->used = nleaf + BB_XLEAF;
+	bb_index(a, n);
 	return h;
 }
 
@@ -905,7 +1093,6 @@ static void bb_write_end(struct udax_bb *bb, struct bb_arr *a, size_t n,
 	__atomic_store_n(&bb->arr, a, __ATOMIC_RELEASE);
 	st(&bb->nr, n);
 	st(&bb->height, h);
-	st(&bb->lookup, bb_lookup_for(bb, h));
 	__atomic_store_n(&bb->seq, bb->seq + 1, __ATOMIC_RELEASE);
 }
 
@@ -1163,9 +1350,11 @@ static void bb_isa_probe(void)
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	if (!__get_cpuid_count(7, 0, &a, &b7, &c, &d))
 		return;
-	if ((lo & 0x6) == 0x6 && (b7 & bit_AVX2))
-		bb_isa_best = BB_ISA_AVX2;
-	if ((lo & 0xe6) == 0xe6 && (b7 & bit_AVX512F))
+	if ((lo & 0x6) != 0x6 || !(b7 & bit_AVX2) || !(b7 & bit_BMI2))
+		return;
+	bb_isa_best = BB_ISA_AVX2;
+	if ((lo & 0xe6) == 0xe6 && (b7 & bit_AVX512F) &&
+	    (b7 & bit_AVX512VL) && (b7 & bit_AVX512BW))
 		bb_isa_best = BB_ISA_AVX512;
 #endif
 }
@@ -1199,16 +1388,15 @@ int udax__bb_new(struct udax_bb **out)
 	switch (bb_isa_pick()) {
 #ifdef BB_SIMD
 	case BB_ISA_AVX512:
-		bb->lookups = bb_lookups_avx512;
+		bb->lookup = bb_lookup_avx512;
 		break;
 	case BB_ISA_AVX2:
-		bb->lookups = bb_lookups_avx2;
+		bb->lookup = bb_lookup_avx2;
 		break;
 #endif
 	default:
-		bb->lookups = bb_lookups_c;
+		bb->lookup = bb_lookup_c;
 	}
-	bb->lookup = bb->lookups[0];
 	*out = bb;
 	return 0;
 }

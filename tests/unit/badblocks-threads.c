@@ -4,7 +4,9 @@
  * consistent table while a writer sets, clears, grows and shrinks it, and
  * then while a writer replaces whole tables whose sizes cross the layout's
  * leaf, node and height boundaries (in place and into new arrays), on one
- * table per lookup code path.  Run under ThreadSanitizer in CI (label
+ * table per lookup code path, and last while a writer swings the bucket
+ * index (its base, width and tree entries) between uniform, clustered and
+ * sector-space-wide layouts.  Run under ThreadSanitizer in CI (label
  * "threads"), where every table takes the scalar path.
  */
 #include <pthread.h>
@@ -181,6 +183,106 @@ static void phase2(void)
 	free(r);
 }
 
+/* ---- phase 3: bucket shapes ---------------------------------------------- */
+
+/* Sectors no layout ever marks: readers check that no lookup finds them. */
+#define CLEAN_LO (FIXED_S + 100)
+#define CLEAN_HI 2000000
+#define TOP_CLEAN (UINT64_MAX - 200)
+
+static atomic_bool stop3;
+static atomic_ulong reads3;
+
+/*
+ * Layout @k (0..3), always with FIXED: uniform ranges below it; a dense
+ * cluster above CLEAN_HI (thousands of ranges to a bucket); that cluster
+ * and one range at the top of the sector space (one bucket for nearly
+ * all); FIXED and the top range alone.
+ */
+static size_t make_layout(struct udax_range *r, unsigned int k)
+{
+	size_t o = 0;
+
+	if (k == 0)
+		for (uint64_t i = 1; 10 * i + 10 < FIXED_S - 5; i += 3)
+			r[o++] = (struct udax_range){ 10 * i, 5 };
+	r[o++] = (struct udax_range){ FIXED_S, FIXED_N };
+	if (k == 1 || k == 2)
+		for (uint64_t i = 0; i < 40000; i++)
+			r[o++] = (struct udax_range){ CLEAN_HI + 3 * i, 1 };
+	if (k >= 2)
+		r[o++] = (struct udax_range){ UINT64_MAX - 100, 50 };
+	return o;
+}
+
+static void *reader3(void *arg)
+{
+	uint64_t rs = (uintptr_t)arg;
+	unsigned long k;
+
+	for (k = 0; !atomic_load(&stop3); k++) {
+		struct udax_bb *t = tables[k % 3];
+		uint64_t x = t_rand(&rs), fb;
+
+		t_ueq(udax__bb_first_bad(t, FIXED_S - 5, 100), FIXED_S);
+		t_ueq(udax__bb_first_bad(t, FIXED_S + 2, 1), FIXED_S + 2);
+		t_ueq(udax__bb_first_bad(t, CLEAN_LO + x % (CLEAN_HI - CLEAN_LO),
+					 1), UINT64_MAX);
+		t_ueq(udax__bb_first_bad(t, TOP_CLEAN + x % 100, 1),
+		      UINT64_MAX);
+		t_ueq(udax__bb_first_bad(t, CLEAN_LO, CLEAN_HI - CLEAN_LO),
+		      UINT64_MAX);
+		fb = udax__bb_first_bad(t, CLEAN_HI + x % 200000, 64);
+		t_assert(fb == UINT64_MAX || fb >= CLEAN_HI + x % 200000);
+		t_ueq(udax__bb_count_in(t, FIXED_S - 5, FIXED_N + 10),
+		      FIXED_N);
+	}
+	atomic_fetch_add(&reads3, k);
+	return NULL;
+}
+
+static void phase3(void)
+{
+	struct udax_range *r = malloc(BIG_MAX * sizeof(*r));
+	pthread_t th[2];
+	unsigned long writes = 0;
+	double end;
+
+	t_assert(r);
+	for (int i = 0; i < 3; i++) {
+		t_ok(setenv("UDAX_BB_ISA", isas[i], 1));
+		t_ok(udax__bb_new(&tables[i]));
+		t_ok(udax__bb_set(tables[i], FIXED_S, FIXED_N));
+	}
+	t_ok(unsetenv("UDAX_BB_ISA"));
+	for (int i = 0; i < 2; i++)
+		t_ok(pthread_create(&th[i], NULL, reader3,
+				    (void *)(uintptr_t)(i + 11)));
+	end = now() + 1.0;
+	for (size_t j = 0; now() < end; j++) {
+		struct udax_bb *t = tables[j % 3];
+		size_t n = make_layout(r, (j / 3) % 4);
+
+		t_ok(udax__bb_assign(t, r, n));
+		t_ueq(udax__bb_count(t), n);
+		/* In place: a first range far below moves the base, a top
+		 * range widens the buckets, and both go again. */
+		t_ok(udax__bb_set(t, 1, 2));
+		t_ok(udax__bb_set(t, UINT64_MAX - 10, 5));
+		t_ok(udax__bb_clear(t, 0, 5));
+		t_ok(udax__bb_clear(t, UINT64_MAX - 10, 5));
+		writes += 5;
+	}
+	atomic_store(&stop3, true);
+	for (int i = 0; i < 2; i++)
+		t_ok(pthread_join(th[i], NULL));
+	printf("threads, bucket shapes: %lu writes, %lu reader iterations\n",
+	       writes, atomic_load(&reads3));
+	for (int i = 0; i < 3; i++)
+		udax__bb_free(tables[i]);
+	free(r);
+}
+
 static double now(void)
 {
 	struct timespec t;
@@ -230,5 +332,6 @@ int main(void)
 	       writes, rounds, atomic_load(&reads));
 	udax__bb_free(bb);
 	phase2();
+	phase3();
 	return 0;
 }

@@ -446,6 +446,200 @@ static void test_shrink_regrow(void)
 	free(r);
 }
 
+/* ---- buckets -------------------------------------------------------------- */
+
+/* What first_bad must answer for the sorted, merged list @r. */
+static uint64_t ref_first_bad(const struct udax_range *r, size_t n,
+			      uint64_t s, uint64_t len)
+{
+	uint64_t e = len > UINT64_MAX - s ? UINT64_MAX : s + len, m;
+	size_t lo = 0, hi = n;
+
+	/* The first range that ends after s. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r[mid].off + r[mid].len <= s)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!len || lo == n)
+		return UINT64_MAX;
+	m = r[lo].off > s ? r[lo].off : s;
+	return m < e ? m : UINT64_MAX;
+}
+
+static void check_lookup(struct udax_bb *bb, const struct udax_range *r,
+			 size_t n, uint64_t s)
+{
+	static const uint64_t lens[] = { 0, 1, 2, 64, UINT64_MAX };
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint64_t want = ref_first_bad(r, n, s, lens[i]);
+		uint64_t got = udax__bb_first_bad(bb, s, lens[i]);
+
+		if (got != want)
+			t_fail("%zu ranges: first_bad(%" PRIu64 ", %" PRIu64
+			       ") = %" PRIu64 " want %" PRIu64, n, s, lens[i],
+			       got, want);
+	}
+}
+
+/* Every edge of every range, the sectors between, and @extra random ones
+ * over the whole sector space and over the ranges' span. */
+static void check_edges(struct udax_bb *bb, const struct udax_range *r,
+			size_t n, size_t extra, uint64_t *rs)
+{
+	static const uint64_t fixed[] = { 0, 1, 2, UINT64_MAX - 2,
+					  UINT64_MAX - 1, UINT64_MAX };
+	uint64_t lo = n ? r[0].off : 0;
+	uint64_t span = n ? r[n - 1].off + r[n - 1].len - lo : 1;
+
+	t_ueq(udax__bb_count(bb), n);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		check_lookup(bb, r, n, fixed[i]);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = r[i].off, e = a + r[i].len;
+
+		if (a)
+			check_lookup(bb, r, n, a - 1);
+		check_lookup(bb, r, n, a);
+		check_lookup(bb, r, n, e - 1);
+		check_lookup(bb, r, n, e);
+		if (i + 1 < n)
+			check_lookup(bb, r, n, e + (r[i + 1].off - e) / 2);
+	}
+	for (size_t i = 0; i < extra; i++) {
+		check_lookup(bb, r, n, t_rand(rs));
+		check_lookup(bb, r, n, lo + t_rand(rs) % span);
+	}
+}
+
+/* Append [off, off + len) to @r if it lies after the last range and does
+ * not touch it. */
+static void put_range(struct udax_range *r, size_t *n, uint64_t off,
+		      uint64_t len)
+{
+	if (!len || len > UINT64_MAX - off)
+		return;
+	if (*n && off <= r[*n - 1].off + r[*n - 1].len)
+		return;
+	r[(*n)++] = (struct udax_range){ off, len };
+}
+
+/*
+ * A random layout of up to @max ranges: clusters of dense ranges (gap 1 or
+ * 2, so that one bucket can hold thousands and must send its lookups down
+ * the tree) between wide gaps, from 0 or not, to UINT64_MAX or not.
+ */
+static size_t make_skewed(struct udax_range *r, size_t max, uint64_t *rs)
+{
+	uint64_t x = t_rand(rs), pos = x & 1 ? 0 : t_rand(rs) % 1000;
+	unsigned int gap_bits = 8 + t_rand(rs) % 50;
+	size_t n = 0, clusters = 1 + t_rand(rs) % 8;
+
+	for (size_t c = 0; c < clusters && n < max; c++) {
+		size_t k = t_rand(rs) % (max / clusters + 1);
+
+		for (size_t i = 0; i < k && n < max; i++) {
+			uint64_t len = 1 + t_rand(rs) % 3;
+
+			put_range(r, &n, pos, len);
+			if (len + 2 > UINT64_MAX - pos)
+				break;
+			pos += len + 1 + t_rand(rs) % 2;
+		}
+		/* A wide gap before the next cluster. */
+		x = t_rand(rs) % ((uint64_t)1 << gap_bits);
+		if (x > UINT64_MAX / 2 - pos)
+			break;
+		pos += 2 + x;
+	}
+	if ((x & 6) == 6 && n < max)
+		put_range(r, &n, UINT64_MAX - 1 - t_rand(rs) % 3, UINT64_MAX);
+	return n;
+}
+
+/* @n ranges at a steady density: (len, gap) drawn from [1, @d] each. */
+static size_t make_uniform(struct udax_range *r, size_t n, uint64_t d,
+			   uint64_t *rs)
+{
+	uint64_t pos = t_rand(rs) % 4;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = 1 + t_rand(rs) % d;
+
+		r[i] = (struct udax_range){ pos, len };
+		pos += len + 1 + t_rand(rs) % d;
+	}
+	return n;
+}
+
+/*
+ * The bucket index in front of the tree: one range (at 0, in the middle,
+ * at the top), uniform layouts at densities on both sides of what a
+ * bucket's window holds, skewed ones whose crowded buckets descend the
+ * tree, and in-place sets and clears that move the first start and the
+ * span (the bucket base and width) of a table already built.
+ */
+static void test_buckets(void)
+{
+	enum { MAX = 20000 };
+	static struct udax_range r[MAX + 2];
+	static const uint64_t one[][2] = {
+		{ 0, 1 }, { 0, 1000 }, { 1, 1 }, { 12345, 7 },
+		{ UINT64_MAX - 1, 1 }, { UINT64_MAX - 5, 5 },
+		{ 0, UINT64_MAX }, { 1ULL << 63, 1ULL << 62 },
+	};
+	uint64_t rs = 0xb0c4e75ULL;
+
+	for (size_t k = 0; k < sizeof(isas) / sizeof(isas[0]); k++) {
+		struct udax_bb *bb = bb_new_isa(isas[k]);
+
+		check_edges(bb, r, 0, 100, &rs);
+		for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+			r[0] = (struct udax_range){ one[i][0], one[i][1] };
+			t_ok(udax__bb_assign(bb, r, 1));
+			check_edges(bb, r, 1, 100, &rs);
+			t_ok(udax__bb_clear(bb, 0, UINT64_MAX));
+			check_edges(bb, r, 0, 10, &rs);
+			t_ok(udax__bb_set(bb, one[i][0], one[i][1]));
+			check_edges(bb, r, 1, 100, &rs);
+		}
+		for (uint64_t d = 1; d <= 64; d *= 2) {
+			size_t n = make_uniform(r, 1 + t_rand(&rs) % MAX, d,
+						&rs);
+
+			t_ok(udax__bb_assign(bb, r, n));
+			check_edges(bb, r, n, 1000, &rs);
+		}
+		for (int round = 0; round < 40; round++) {
+			size_t n = make_skewed(r, round % 4 ? MAX / 16 : MAX,
+					       &rs);
+
+			t_ok(udax__bb_assign(bb, r, n));
+			check_edges(bb, r, n, 1000, &rs);
+			if (!n || r[0].off < 10 ||
+			    r[n - 1].off + r[n - 1].len > UINT64_MAX - 20)
+				continue;
+			/* A new first range far below, then a last one at
+			 * the top: base and width change in place. */
+			memmove(r + 1, r, n * sizeof(*r));
+			r[0] = (struct udax_range){ 3, 2 };
+			t_ok(udax__bb_set(bb, 3, 2));
+			check_edges(bb, r, n + 1, 300, &rs);
+			r[n + 1] = (struct udax_range){ UINT64_MAX - 9, 9 };
+			t_ok(udax__bb_set(bb, UINT64_MAX - 9, 9));
+			check_edges(bb, r, n + 2, 300, &rs);
+			t_ok(udax__bb_clear(bb, 0, 5));
+			t_ok(udax__bb_clear(bb, UINT64_MAX - 9, 9));
+			check_edges(bb, r + 1, n, 300, &rs);
+		}
+		udax__bb_free(bb);
+	}
+}
+
 /* ---- sysfs text --------------------------------------------------------- */
 
 static const struct {
@@ -707,6 +901,7 @@ int main(void)
 	test_grow_shrink();
 	test_top();
 	test_shrink_regrow();
+	test_buckets();
 	test_parse();
 	test_v24();
 	test_format();
