@@ -494,9 +494,12 @@ FUNC udax__mc_copy_avx512
 
 /*
  * The whole routine.  \line is a macro name copying the 64-byte line at
- * (%rsi) to (%rdi) with non-temporal stores.
+ * (%rsi) to (%rdi) with non-temporal stores, \lines one copying \bulk
+ * bytes of lines there, all loads first: a copy from memory keeps that
+ * many loads in flight (libpmem copies 2 KiB a step for the same reason;
+ * one line a step made 64 MiB copies 0.74-0.88x its speed here).
  */
-.macro PCOPY name, line, fix, ldu, ldq, ldd, x0, x1, x2, x3, vzu
+.macro PCOPY name, line, lines, bulk, fix, ldu, ldq, ldd, x0, x1, x2, x3, vzu
 FUNC \name
 	mov	%rcx, %r8
 	mov	%rdx, %r9
@@ -510,6 +513,16 @@ FUNC \name
 	cmova	%rdx, %rax
 	PEDGE \fix, \ldu, \ldq, \ldd, \x0, \x1, \x2, \x3
 .Lplines\@:
+	cmp	$\bulk, %rdx
+	jb	.Lpone\@
+.Lpbulk\@:
+	\lines \fix
+	add	$\bulk, %rsi
+	add	$\bulk, %rdi
+	sub	$\bulk, %rdx
+	cmp	$\bulk, %rdx
+	jae	.Lpbulk\@
+.Lpone\@:
 	cmp	$64, %rdx
 	jb	.Lptail\@
 .Lploop\@:
@@ -553,11 +566,39 @@ FUNC \name
 	EXR MC_REGS_LOOP, \fix, movntdq	%xmm3, 48(%rdi)
 .endm
 
+.macro PLINES_SSE2 fix
+	.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	EXR MC_REGS_LOOP, \fix, movdqu	16*\i(%rsi), %xmm\i
+	.endr
+	.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	EXR MC_REGS_LOOP, \fix, movntdq	%xmm\i, 16*\i(%rdi)
+	.endr
+.endm
+
 .macro PLINE_AVX2 fix
 	EXR MC_REGS_LOOP, \fix, vmovdqu	(%rsi), %ymm0
 	EXR MC_REGS_LOOP, \fix, vmovdqu	32(%rsi), %ymm1
 	EXR MC_REGS_LOOP, \fix, vmovntdq %ymm0, (%rdi)
 	EXR MC_REGS_LOOP, \fix, vmovntdq %ymm1, 32(%rdi)
+.endm
+
+.macro PLINES_AVX2 fix
+	.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	EXR MC_REGS_LOOP, \fix, vmovdqu	32*\i(%rsi), %ymm\i
+	.endr
+	.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	EXR MC_REGS_LOOP, \fix, vmovntdq %ymm\i, 32*\i(%rdi)
+	.endr
+.endm
+
+/* %zmm16-%zmm31: sixteen lines. */
+.macro PLINES_AVX512 fix
+	.irp i, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	EXR MC_REGS_LOOP, \fix, vmovdqu64 64*(\i-16)(%rsi), %zmm\i
+	.endr
+	.irp i, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	EXR MC_REGS_LOOP, \fix, vmovntdq %zmm\i, 64*(\i-16)(%rdi)
+	.endr
 .endm
 
 .macro PLINE_AVX512 fix
@@ -571,10 +612,20 @@ FUNC \name
 	EXR MC_REGS_LOOP, \fix, movdir64b (%rsi), %rdi
 .endm
 
-PCOPY udax__mc_pcopy_movdir64b, PLINE_MOVDIR64B, .Lpmovdir64b_fix, movdqu, movq, movd, %xmm0, %xmm1, %xmm2, %xmm3,
-PCOPY udax__mc_pcopy_sse2, PLINE_SSE2, .Lpsse2_fix, movdqu, movq, movd, %xmm0, %xmm1, %xmm2, %xmm3,
-PCOPY udax__mc_pcopy_avx2, PLINE_AVX2, .Lpavx2_fix, vmovdqu, vmovq, vmovd, %xmm0, %xmm1, %xmm2, %xmm3, vzeroupper
-PCOPY udax__mc_pcopy_avx512, PLINE_AVX512, .Lpavx512_fix, vmovdqu64, vmovq, vmovd, %xmm16, %xmm17, %xmm18, %xmm19,
+.macro PLINES_MOVDIR64B fix
+	EXR MC_REGS_LOOP, \fix, movdir64b (%rsi), %rdi
+	lea	64(%rdi), %rcx
+	EXR MC_REGS_LOOP, \fix, movdir64b 64(%rsi), %rcx
+	lea	128(%rdi), %rcx
+	EXR MC_REGS_LOOP, \fix, movdir64b 128(%rsi), %rcx
+	lea	192(%rdi), %rcx
+	EXR MC_REGS_LOOP, \fix, movdir64b 192(%rsi), %rcx
+.endm
+
+PCOPY udax__mc_pcopy_movdir64b, PLINE_MOVDIR64B, PLINES_MOVDIR64B, 256, .Lpmovdir64b_fix, movdqu, movq, movd, %xmm0, %xmm1, %xmm2, %xmm3,
+PCOPY udax__mc_pcopy_sse2, PLINE_SSE2, PLINES_SSE2, 256, .Lpsse2_fix, movdqu, movq, movd, %xmm0, %xmm1, %xmm2, %xmm3,
+PCOPY udax__mc_pcopy_avx2, PLINE_AVX2, PLINES_AVX2, 512, .Lpavx2_fix, vmovdqu, vmovq, vmovd, %xmm0, %xmm1, %xmm2, %xmm3, vzeroupper
+PCOPY udax__mc_pcopy_avx512, PLINE_AVX512, PLINES_AVX512, 1024, .Lpavx512_fix, vmovdqu64, vmovq, vmovd, %xmm16, %xmm17, %xmm18, %xmm19,
 
 /* ---- the fault paths ----------------------------------------------------- */
 
