@@ -52,6 +52,13 @@
  *                            copies take the cached family
  * udax__persist_impl() names the result, e.g. "nt-avx512" or
  * "nt-avx2, cached-clwb below 256 B".
+ *
+ * Where the copies run.  On x86-64 udax's guarded copies take this choice
+ * through mc_copy_x86_64.S (udax__persist_route()): the non-temporal
+ * family written again there as routines whose faults are listed in a
+ * table, the cached family as its plain routine and udax__persist_flush().
+ * The C below is what runs without that table (under valgrind, other
+ * architectures) and the reference both are tested against.
  */
 #include <stdio.h>
 #include <stdlib.h>
