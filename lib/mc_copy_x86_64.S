@@ -48,10 +48,12 @@
  * settles, as the sigsetjmp guard's re-copy guards all of [0, c).
  *
  * Registers: %r8 holds f (raw) from entry on (%r9 in udax__mc_movsb_raw);
- * %r10 and %r11 are the handler's; %rax and %r9 are scratch.  No stack
- * until a fixup calls the settling.  Vector registers: the avx2 routine
- * clears the upper halves on every way out (vzeroupper), the avx512 one
- * uses only %xmm16-%zmm31, which need none.
+ * %r10 and %r11 are the handler's; %rax and %r9 are scratch in the plain
+ * copies (the persistent ones keep the length in %r9 throughout, and use
+ * %rcx for data or an address).  No stack until a fixup calls the
+ * settling.  Vector registers: the avx2 routines clear the upper halves on
+ * every way out (vzeroupper), the avx512 ones use only %xmm16-%zmm31,
+ * which need none.
  */
 #if defined(__x86_64__)
 
@@ -436,17 +438,18 @@ FUNC udax__mc_copy_avx512
 	je	.Lpeflush\@
 	EXR MC_REGS_LOOP, \fix, movzbl	2(%rsi), %ecx
 	EXR MC_REGS_LOOP, \fix, mov	%cl, 2(%rdi)
+/* Listed too: a mapping changed under the copy faults here as well. */
 .Lpeflush\@:
 	cmpb	$1, udax__mc_pflush(%rip)
 	ja	.Lpeclflush\@
 	je	.Lpeclflushopt\@
-	clwb	(%rdi)
+	EXR MC_REGS_LOOP, \fix, clwb	(%rdi)
 	jmp	.Lpedone\@
 .Lpeclflushopt\@:
-	clflushopt (%rdi)
+	EXR MC_REGS_LOOP, \fix, clflushopt (%rdi)
 	jmp	.Lpedone\@
 .Lpeclflush\@:
-	clflush	(%rdi)
+	EXR MC_REGS_LOOP, \fix, clflush	(%rdi)
 .Lpedone\@:
 	add	%rax, %rdi
 	add	%rax, %rsi

@@ -9,8 +9,9 @@
  * pmem_copy.c's two families: its non-temporal one written again as
  * routines, its cached one as the plain routine and a write-back after.
  * Zeroing is a persistent copy from a buffer of zeros.  Every copy on
- * other architectures, and every copy under valgrind (see
- * mc_on_valgrind()), runs memcpy-like C code under a sigsetjmp guard.  The
+ * other architectures, every copy under valgrind (see mc_on_valgrind()),
+ * and a copy before the handler is in place (or where sigaction failed)
+ * runs memcpy-like C code under a sigsetjmp guard.  The
  * handler tells them apart by the interrupted instruction pointer.  The
  * guard's cost, measured by make bench ("guarded persistent copy /
  * persistent copy alone"): 64 B to a cold destination 0.49 under
@@ -783,7 +784,12 @@ size_t udax__mc_persist_other(void *dst, const void *src, size_t len,
 		return udax__mc_pcopy_sse2(dst, src, len, f);
 	}
 	if (isa) {
-		/* the cached family: plain stores, then the write-back */
+		/*
+		 * The cached family: plain stores, then the write-back.  The
+		 * write-back is not guarded: it touches only lines just
+		 * written, which fault only if the program unmaps them under
+		 * the copy (as Linux's flushes after copy_mc would).
+		 */
 		c = udax__mc_read(dst, src, len, f);
 		udax__persist_flush(dst, c);
 		return c;
@@ -837,14 +843,26 @@ size_t udax__mc_zero(void *dst, size_t len, struct udax_fault *f)
 
 		*f = (struct udax_fault){ 0 };
 		while (done < len) {
-			size_t n = len - done < sizeof(mc_zeros) ? len - done
-							       : sizeof(mc_zeros);
-			size_t c = udax__mc_persist((char *)dst + done,
-						    mc_zeros, n, f);
+			/* Pieces end at page boundaries of dst (but the last),
+			 * so that a piece's partial lines are only its ends. */
+			uintptr_t at = (uintptr_t)dst + done;
+			size_t n = sizeof(mc_zeros) - (at & ~PAGE_MASK);
+			size_t c;
 
+			if (n > len - done)
+				n = len - done;
+			c = udax__mc_persist((char *)dst + done, mc_zeros, n, f);
+			if (c < n) {
+				/* The faulting page (a huge page: all of it) as
+				 * the whole range sees it. */
+				intptr_t cut = fault_cut((uintptr_t)f->addr,
+							 f->lsb,
+							 (uintptr_t)dst, len);
+
+				return cut >= 0 && (size_t)cut < done + c ?
+				       (size_t)cut : done + c;
+			}
 			done += c;
-			if (c < n)
-				break;
 		}
 		return done;
 	}

@@ -58,7 +58,8 @@
  * family written again there as routines whose faults are listed in a
  * table, the cached family as its plain routine and udax__persist_flush().
  * The C below is what runs without that table (under valgrind, other
- * architectures) and the reference both are tested against.
+ * architectures) and the reference both are tested against: a change to
+ * either family changes both.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,7 @@ static struct {
 static bool pc_ready;
 static pthread_once_t pc_once = PTHREAD_ONCE_INIT;
 /* pc.flush, for mc_copy_x86_64.S's persistent copies (enum pc_flush). */
-unsigned char udax__mc_pflush;
+unsigned char udax__mc_pflush UDAX__HIDDEN;
 
 static inline void clwb(const void *p)
 {

@@ -131,7 +131,8 @@ int udax__mcsafe_init_segv(bool (*hook)(int sig, void *si, void *uc));
  * Copy @len bytes.  Returns @len, or on a fault a count c < @len such that
  * dst[0, c) is copied and the page holding the fault starts at src + c (a
  * source fault) or dst + c (a destination fault); *f describes the fault.
- * @persist: use the persistent (non-temporal) copy, with its fence.
+ * @persist: a persistent copy (pmem_copy.c's choice for the length: its
+ * non-temporal or its cached family), written back and fenced on return.
  */
 size_t udax__mc_copy(void *dst, const void *src, size_t len, bool persist,
 		     struct udax_fault *f);
@@ -200,6 +201,9 @@ size_t udax__mc_psettle(void *dst, const void *src, size_t len, size_t rem,
  */
 extern int udax__mc_pisa UDAX__HIDDEN;
 extern size_t udax__mc_pnt_min UDAX__HIDDEN;
+/* pmem_copy.c's write-back for the routines' partial lines: 0 clwb,
+ * 1 clflushopt, 2 clflush. */
+extern unsigned char udax__mc_pflush UDAX__HIDDEN;
 /* udax__mc_persist() off its fast path. */
 size_t udax__mc_persist_other(void *dst, const void *src, size_t len,
 			      struct udax_fault *f) UDAX__HIDDEN;

@@ -113,12 +113,16 @@ struct udax_iter {
 void udax_iter_init(struct udax_iter *it, const struct iovec *iov,
 		    unsigned long nr_segs, size_t count);
 
-#if defined(__GNUC__) && !defined(UDAX_NO_INLINE)
+#if defined(__GNUC__) && !defined(__cplusplus) && \
+	defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L && \
+	!defined(UDAX_NO_INLINE)
 /*
- * The usual call, one segment known at compile time, inline: an iterator
- * is set up before every copy, so a call here costs small copies about as
- * much as the copy itself.  Anything else is the call above.  The symbol
- * stays, for taking its address and for UDAX_NO_INLINE.
+ * The usual call, one segment known at compile time, inline (C99 and
+ * later, GCC or Clang): an iterator is set up before every copy, so a call
+ * here costs small copies about as much as the copy itself.  Anything
+ * else is the call above.  The symbol stays, for taking its address and
+ * for UDAX_NO_INLINE.  This compiles the meaning of the iterator's fields
+ * into the program: they change only with the soname.
  */
 static inline void udax__iter_init_inline(struct udax_iter *it,
 					  const struct iovec *iov,

@@ -194,7 +194,11 @@ static void test_iter_inline(void)
 			t_eq(in.count, fn.count);
 		}
 	}
+#if defined(__OPTIMIZE__)
 	printf("ok iterator: inline one-segment init = udax_iter_init()\n");
+#else
+	printf("ok iterator: built without optimization, so the header's inline was not taken: only the function was compared with itself\n");
+#endif
 }
 
 /* A destination the program cannot write stops the copy; no crash. */

@@ -14,6 +14,9 @@
  * cache lines.
  */
 #include <sys/wait.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "harness.h"
 #include "private.h"
@@ -242,8 +245,11 @@ static int run_child(const char *persist, const char *nt_min, int what)
 			setenv("UDAX_PERSIST", persist, 1);
 		if (nt_min)
 			setenv("UDAX_NT_MIN", nt_min, 1);
-		const char *want = persist && strcmp(persist, "nt") ? persist
-								     : NULL;
+		/* "cached-*" then a threshold: non-temporal, with that
+		 * write-back for partial lines; any name will do */
+		const char *want = !persist || !strcmp(persist, "nt") ||
+				   (nt_min && !strncmp(persist, "cached-", 7))
+				   ? NULL : persist;
 		int rc = run_checks(want, what);
 
 		/* again through the guarded route, armed by the handler */
@@ -300,6 +306,17 @@ int main(void)
 #if defined(__x86_64__)
 	/* "cached" is always available, whatever it flushes with */
 	t_eq(run_child("cached", NULL, FULL), 0);
+	/* the non-temporal family's partial lines written back with
+	 * clflushopt and clflush (the routines' other two branches) */
+	if (__builtin_cpu_supports("sse2")) {
+		unsigned int a, b = 0, c, d;
+
+		if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_CLFLUSHOPT))
+			t_eq(run_child("cached-clflushopt", "0", FULL), 0);
+		else
+			printf("no clflushopt: its write-back branch is not tested\n");
+		t_eq(run_child("cached-clflush", "0", FULL), 0);
+	}
 	for (size_t i = 0; i < sizeof(thresholds) / sizeof(thresholds[0]); i++) {
 		t_eq(run_child(NULL, thresholds[i], BOUNDARY), 0);
 		t_eq(run_child("nt-sse2", thresholds[i], BOUNDARY), 0);
