@@ -619,7 +619,14 @@ struct way {
 	copy_fn *fn;
 	int movsb;		/* -1: as chosen, 0: never, 1: from 0 bytes */
 	bool table;		/* a table routine when the table is on */
+	bool zero;		/* a zeroing: no source, zeros written */
 };
+
+static size_t cp_zero(void *d, const void *s, size_t n, struct udax_fault *f)
+{
+	(void)s;
+	return udax__mc_zero(d, n, f);
+}
 
 enum { FAR, FAR_HUGE, INSIDE, INSIDE_HUGE };
 
@@ -689,8 +696,17 @@ static void mce_one(const struct way *w, bool table, const struct mce_case *c,
 		t_fail("%s, %s in the %s: len %zu, trap page %zu bytes in: got %zu, want %zu",
 		       w->name, c->name, in_src ? "source" : "destination",
 		       len, k, got, want);
-	t_assert(!memcmp(dst, src, got));
-	t_eq(trap_hits, 1);
+	if (w->zero) {
+		for (size_t i = 0; i < got; i++)
+			if (dst[i])
+				t_fail("%s: byte %zu of %zu not zeroed", w->name, i, got);
+	} else {
+		t_assert(!memcmp(dst, src, got));
+	}
+	if (trap_hits != 1)
+		t_fail("%s, %s in the %s: len %zu, k %zu: the trap page was hit %d times",
+		       w->name, c->name, in_src ? "source" : "destination",
+		       len, k, (int)trap_hits);
 	if (!c->stops) {
 		t_eq(bus_hits, 1);
 		t_eq(bus_code, c->code);
@@ -714,38 +730,43 @@ static void mce_in_copies(void)
 		{ 200, 100 },			/* short paths */
 		{ 3 * PG + 100, 2 * PG + 50 },	/* loop or rep movsb */
 		{ 64 * 1024, 2 * PG + 3 },
+		/* a zeroing's second 64 KiB piece starts inside the trap
+		 * page's 2 MiB page (and the 4 KiB page before the trap) */
+		{ 64 * 1024 + 300, 64 * 1024 + 100 },
 	};
-	struct way ways[12];
+	struct way ways[14];
 	int nways = 0;
 	bool table = false;
 	size_t cpu_min = 0, cpu_max = 0;
 	char *h_src = huge_area(), *h_dst = huge_area(), *far = huge_area();
 
-	ways[nways++] = (struct way){ "udax__mc_copy", cp_plain, -1, true };
-	ways[nways++] = (struct way){ "persistent", cp_persist, -1, true };
+	ways[nways++] = (struct way){ "udax__mc_copy", cp_plain, -1, true, false };
+	ways[nways++] = (struct way){ "persistent", cp_persist, -1, true, false };
+	ways[nways++] = (struct way){ "zeroing", cp_zero, -1, true, true };
 #if defined(__x86_64__)
 	table = udax__mc_isa != 0;
 	cpu_min = udax__mc_movsb_min;
 	cpu_max = udax__mc_movsb_max;
 	if (table) {
-		ways[nways++] = (struct way){ "udax__mc_read, rep movsb", cp_read, 1, true };
-		ways[nways++] = (struct way){ "udax__mc_read, vectors", cp_read, 0, true };
-		ways[nways++] = (struct way){ "sse2", udax__mc_copy_sse2, 0, true };
+		ways[nways++] = (struct way){ "udax__mc_read, rep movsb", cp_read, 1, true, false };
+		ways[nways++] = (struct way){ "udax__mc_read, vectors", cp_read, 0, true, false };
+		ways[nways++] = (struct way){ "sse2", udax__mc_copy_sse2, 0, true, false };
 		if (__builtin_cpu_supports("avx2"))
-			ways[nways++] = (struct way){ "avx2", udax__mc_copy_avx2, 0, true };
+			ways[nways++] = (struct way){ "avx2", udax__mc_copy_avx2, 0, true, false };
 		if (__builtin_cpu_supports("avx512f") &&
 		    __builtin_cpu_supports("avx512vl"))
-			ways[nways++] = (struct way){ "avx512", udax__mc_copy_avx512, 0, true };
-		ways[nways++] = (struct way){ "rep movsb, settled", cp_movsb, -1, true };
-		ways[nways++] = (struct way){ "persistent, cached", cp_persist_cached, -1, true };
-		ways[nways++] = (struct way){ "persistent, sigsetjmp guard", cp_persist_jmp, -1, false };
+			ways[nways++] = (struct way){ "avx512", udax__mc_copy_avx512, 0, true, false };
+		ways[nways++] = (struct way){ "rep movsb, settled", cp_movsb, -1, true, false };
+		ways[nways++] = (struct way){ "persistent, cached", cp_persist_cached, -1, true, false };
+		ways[nways++] = (struct way){ "persistent, sigsetjmp guard", cp_persist_jmp, -1, false, false };
 	}
 #endif
 	for (int i = 0; i < nways; i++) {
 		set_movsb(ways[i].movsb, cpu_min, cpu_max);
 		for (size_t c = 0; c < sizeof(mce_cases) / sizeof(mce_cases[0]); c++)
 			for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
-				for (int in_src = 0; in_src < 2; in_src++)
+				for (int in_src = 0;
+				     in_src < (ways[i].zero ? 1 : 2); in_src++)
 					mce_one(&ways[i], table, &mce_cases[c],
 						h_src, h_dst, far, sizes[s].len,
 						sizes[s].k, in_src);
