@@ -93,21 +93,22 @@ int main(int argc, char **argv)
 	int pairs_arg = 0;
 
 	out = stdout;
+	/* The command as run, options and their values, for the Markdown. */
+	for (int i = 1; i < argc; i++) {
+		if (strlen(cmdline) + strlen(argv[i]) + 2 < sizeof(cmdline)) {
+			strcat(cmdline, " ");
+			strcat(cmdline, argv[i]);
+		}
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strlen(cmdline) + strlen(a) + 2 < sizeof(cmdline)) {
-			strcat(cmdline, " ");
-			strcat(cmdline, a);
-		}
 		if (!strcmp(a, "--quick")) {
 			cfg.quick = true;
 		} else if (!strcmp(a, "--json")) {
 			if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) &&
 			    strcmp(argv[i + 1], "-")) {
 				cfg.json = argv[++i];
-				strcat(cmdline, " ");
-				strcat(cmdline, cfg.json);
 			} else {
 				json_stdout = true;
 				if (i + 1 < argc && !strcmp(argv[i + 1], "-"))
@@ -115,12 +116,8 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--chart") && i + 1 < argc) {
 			cfg.chart = argv[++i];
-			strcat(cmdline, " ");
-			strcat(cmdline, cfg.chart);
 		} else if (!strcmp(a, "--md") && i + 1 < argc) {
 			cfg.md = argv[++i];
-			strcat(cmdline, " ");
-			strcat(cmdline, cfg.md);
 		} else if (!strcmp(a, "--pairs") && i + 1 < argc) {
 			pairs_arg = atoi(argv[++i]);
 		} else if (!strcmp(a, "--only") && i + 1 < argc) {

@@ -123,7 +123,8 @@ void write_json(FILE *f)
 	fprintf(f, "  ]\n}\n");
 }
 
-static void print_summary(FILE *f, bool md)
+/* @goals_only: the figures with a goal, for the table at the top. */
+static void print_summary(FILE *f, bool md, bool goals_only)
 {
 	char r[48], a[24], b[24], g[24];
 
@@ -134,7 +135,7 @@ static void print_summary(FILE *f, bool md)
 	for (int i = 0; i < nfigs; i++) {
 		const struct fig *x = &figs[i];
 
-		if (!md && x->goal_kind == G_NONE)
+		if ((!md || goals_only) && x->goal_kind == G_NONE)
 			continue;
 		fmt_ratio(r, sizeof(r), x);
 		fmt_abs(a, sizeof(a), x->a.med, x->unit);
@@ -168,8 +169,11 @@ void write_md(FILE *f, const char *cmd)
 		cfg.pool_small ? "below " : ">= ");
 	fprintf(f, "Load average at start / end: %s / %s.\n\n", g_load0,
 		g_load1);
-	fprintf(f, "Goals: %d PASS, %d MISS.\n\n", pass, miss);
-	print_summary(f, true);
+	fprintf(f, "Goals: %d PASS, %d MISS.\n\n## The figures with a goal\n\n",
+		pass, miss);
+	print_summary(f, true, true);
+	fprintf(f, "\n## Every figure\n\n");
+	print_summary(f, true, false);
 	fprintf(f, "\nNotes:\n\n");
 	for (int i = 0; i < nfigs; i++)
 		if (figs[i].note[0])
