@@ -210,9 +210,10 @@ static inline uint64_t rng_below(uint64_t *x, uint64_t n)
 struct copy_pools {
 	struct udax_dev *dev;
 	char *kff, *krec;	/* device page 0: failfast / recovery kaddr */
-	char *base;		/* baseline "device" */
+	char *base;		/* the baselines' view of the device: the
+				 * mapping udax's copies use */
 	char *user;		/* user buffers */
-	int base_fd;
+	int base_fd;		/* libpmem2's file */
 };
 
 extern struct copy_pools cp;

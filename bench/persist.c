@@ -20,7 +20,7 @@
 #endif
 
 static struct {
-	char *base2;		/* cp.base's file mapped by libpmem2 */
+	char *base2;		/* libpmem2's file (cp.base_fd), mapped by it */
 #ifdef UDAX_BENCH_HAVE_PMEM2
 	struct pmem2_map *p2map;
 	pmem2_memcpy_fn p2memcpy;
