@@ -164,7 +164,9 @@ void write_md(FILE *f, const char *cmd)
 		"\"slowdown\" row. Absolute GB/s and ns are machine-dependent. "
 		"Cold: a %" PRIu64 " MiB pool (%s16x the LLC) visited in "
 		"scrambled order; hot: the same buffers. GB/s with 2 threads "
-		"is the sum of both.\n\n",
+		"is the sum of both. memcpy and libpmem copy through the "
+		"mapping udax's copies use (the same pages); libpmem2 maps "
+		"a file of its own.\n\n",
 		cfg.pairs, cfg.warmup, cfg.pool / MiB,
 		cfg.pool_small ? "below " : ">= ");
 	fprintf(f, "Load average at start / end: %s / %s.\n\n", g_load0,
