@@ -140,24 +140,25 @@ udax__mc_extable:
 	ret
 .endm
 
-/* V <= %rdx <= 2V: one vector from each end. */
-.macro PAIR fix, ld, V, a, b
-	EX \fix, \ld	(%rsi), \a
-	EX \fix, \ld	-\V(%rsi,%rdx), \b
-	EX \fix, \ld	\a, (%rdi)
-	EX \fix, \ld	\b, -\V(%rdi,%rdx)
+/* V <= \n <= 2V: one vector from each end.  \n and \regs: the short
+ * paths' by default, the persistent routines' edges give theirs. */
+.macro PAIR fix, ld, V, a, b, n=%rdx, regs=MC_REGS_SHORT
+	EXR \regs, \fix, \ld	(%rsi), \a
+	EXR \regs, \fix, \ld	-\V(%rsi,\n), \b
+	EXR \regs, \fix, \ld	\a, (%rdi)
+	EXR \regs, \fix, \ld	\b, -\V(%rdi,\n)
 .endm
 
-/* 2V < %rdx <= 4V: two from each end. */
-.macro FOUR fix, ld, V, a, b, c, d
-	EX \fix, \ld	(%rsi), \a
-	EX \fix, \ld	\V(%rsi), \b
-	EX \fix, \ld	-\V(%rsi,%rdx), \c
-	EX \fix, \ld	-2*\V(%rsi,%rdx), \d
-	EX \fix, \ld	\a, (%rdi)
-	EX \fix, \ld	\b, \V(%rdi)
-	EX \fix, \ld	\c, -\V(%rdi,%rdx)
-	EX \fix, \ld	\d, -2*\V(%rdi,%rdx)
+/* 2V < \n <= 4V: two from each end. */
+.macro FOUR fix, ld, V, a, b, c, d, n=%rdx, regs=MC_REGS_SHORT
+	EXR \regs, \fix, \ld	(%rsi), \a
+	EXR \regs, \fix, \ld	\V(%rsi), \b
+	EXR \regs, \fix, \ld	-\V(%rsi,\n), \c
+	EXR \regs, \fix, \ld	-2*\V(%rsi,\n), \d
+	EXR \regs, \fix, \ld	\a, (%rdi)
+	EXR \regs, \fix, \ld	\b, \V(%rdi)
+	EXR \regs, \fix, \ld	\c, -\V(%rdi,\n)
+	EXR \regs, \fix, \ld	\d, -2*\V(%rdi,\n)
 .endm
 
 /* 4V < %rdx <= 8V: four from each end. */
@@ -397,36 +398,20 @@ FUNC udax__mc_copy_avx512
 	jb	.Lpe16\@
 	cmp	$32, %eax
 	jbe	.Lpe32\@
-	EXR MC_REGS_LOOP, \fix, \ldu	(%rsi), \x0
-	EXR MC_REGS_LOOP, \fix, \ldu	16(%rsi), \x1
-	EXR MC_REGS_LOOP, \fix, \ldu	-32(%rsi,%rax), \x2
-	EXR MC_REGS_LOOP, \fix, \ldu	-16(%rsi,%rax), \x3
-	EXR MC_REGS_LOOP, \fix, \ldu	\x0, (%rdi)
-	EXR MC_REGS_LOOP, \fix, \ldu	\x1, 16(%rdi)
-	EXR MC_REGS_LOOP, \fix, \ldu	\x2, -32(%rdi,%rax)
-	EXR MC_REGS_LOOP, \fix, \ldu	\x3, -16(%rdi,%rax)
+	FOUR \fix, \ldu, 16, \x0, \x1, \x2, \x3, %rax, MC_REGS_LOOP
 	jmp	.Lpeflush\@
 .Lpe32\@:
-	EXR MC_REGS_LOOP, \fix, \ldu	(%rsi), \x0
-	EXR MC_REGS_LOOP, \fix, \ldu	-16(%rsi,%rax), \x1
-	EXR MC_REGS_LOOP, \fix, \ldu	\x0, (%rdi)
-	EXR MC_REGS_LOOP, \fix, \ldu	\x1, -16(%rdi,%rax)
+	PAIR \fix, \ldu, 16, \x0, \x1, %rax, MC_REGS_LOOP
 	jmp	.Lpeflush\@
 .Lpe16\@:
 	cmp	$8, %eax
 	jb	.Lpe8\@
-	EXR MC_REGS_LOOP, \fix, \ldq	(%rsi), \x0
-	EXR MC_REGS_LOOP, \fix, \ldq	-8(%rsi,%rax), \x1
-	EXR MC_REGS_LOOP, \fix, \ldq	\x0, (%rdi)
-	EXR MC_REGS_LOOP, \fix, \ldq	\x1, -8(%rdi,%rax)
+	PAIR \fix, \ldq, 8, \x0, \x1, %rax, MC_REGS_LOOP
 	jmp	.Lpeflush\@
 .Lpe8\@:
 	cmp	$4, %eax
 	jb	.Lpe4\@
-	EXR MC_REGS_LOOP, \fix, \ldd	(%rsi), \x0
-	EXR MC_REGS_LOOP, \fix, \ldd	-4(%rsi,%rax), \x1
-	EXR MC_REGS_LOOP, \fix, \ldd	\x0, (%rdi)
-	EXR MC_REGS_LOOP, \fix, \ldd	\x1, -4(%rdi,%rax)
+	PAIR \fix, \ldd, 4, \x0, \x1, %rax, MC_REGS_LOOP
 	jmp	.Lpeflush\@
 .Lpe4\@:
 	EXR MC_REGS_LOOP, \fix, movzbl	(%rsi), %ecx

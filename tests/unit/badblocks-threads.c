@@ -137,6 +137,33 @@ static void *reader2(void *arg)
 
 static double now(void);
 
+/* Phases 2 and 3: one table per code path, each holding FIXED, and two
+ * readers running @fn (seeds @seed, @seed + 1). */
+static void tables_start(pthread_t th[2], void *(*fn)(void *), int seed)
+{
+	for (int i = 0; i < 3; i++) {
+		t_ok(setenv("UDAX_BB_ISA", isas[i], 1));
+		t_ok(udax__bb_new(&tables[i]));
+		t_ok(udax__bb_set(tables[i], FIXED_S, FIXED_N));
+	}
+	t_ok(unsetenv("UDAX_BB_ISA"));
+	for (int i = 0; i < 2; i++)
+		t_ok(pthread_create(&th[i], NULL, fn,
+				    (void *)(uintptr_t)(i + seed)));
+}
+
+static void tables_stop(pthread_t th[2], atomic_bool *done, const char *what,
+			unsigned long writes, atomic_ulong *iters)
+{
+	atomic_store(done, true);
+	for (int i = 0; i < 2; i++)
+		t_ok(pthread_join(th[i], NULL));
+	printf("threads, %s: %lu writes, %lu reader iterations\n", what,
+	       writes, atomic_load(iters));
+	for (int i = 0; i < 3; i++)
+		udax__bb_free(tables[i]);
+}
+
 static void phase2(void)
 {
 	/* Leaf (16), node (17 leaves = 272 with the padding slot), next
@@ -152,15 +179,7 @@ static void phase2(void)
 	double end;
 
 	t_assert(r);
-	for (int i = 0; i < 3; i++) {
-		t_ok(setenv("UDAX_BB_ISA", isas[i], 1));
-		t_ok(udax__bb_new(&tables[i]));
-		t_ok(udax__bb_set(tables[i], FIXED_S, FIXED_N));
-	}
-	t_ok(unsetenv("UDAX_BB_ISA"));
-	for (int i = 0; i < 2; i++)
-		t_ok(pthread_create(&th[i], NULL, reader2,
-				    (void *)(uintptr_t)(i + 7)));
+	tables_start(th, reader2, 7);
 	end = now() + 1.0;
 	for (size_t j = 0; now() < end; j++) {
 		size_t n = make_table(r, sizes[j % (sizeof(sizes) /
@@ -173,13 +192,7 @@ static void phase2(void)
 		t_ok(udax__bb_clear(tables[j % 3], 0, 10));
 		writes += 3;
 	}
-	atomic_store(&stop2, true);
-	for (int i = 0; i < 2; i++)
-		t_ok(pthread_join(th[i], NULL));
-	printf("threads, whole tables: %lu writes, %lu reader iterations\n",
-	       writes, atomic_load(&reads2));
-	for (int i = 0; i < 3; i++)
-		udax__bb_free(tables[i]);
+	tables_stop(th, &stop2, "whole tables", writes, &reads2);
 	free(r);
 }
 
@@ -249,15 +262,7 @@ static void phase3(void)
 	double end;
 
 	t_assert(r);
-	for (int i = 0; i < 3; i++) {
-		t_ok(setenv("UDAX_BB_ISA", isas[i], 1));
-		t_ok(udax__bb_new(&tables[i]));
-		t_ok(udax__bb_set(tables[i], FIXED_S, FIXED_N));
-	}
-	t_ok(unsetenv("UDAX_BB_ISA"));
-	for (int i = 0; i < 2; i++)
-		t_ok(pthread_create(&th[i], NULL, reader3,
-				    (void *)(uintptr_t)(i + 11)));
+	tables_start(th, reader3, 11);
 	end = now() + 1.0;
 	for (size_t j = 0; now() < end; j++) {
 		struct udax_bb *t = tables[j % 3];
@@ -273,13 +278,7 @@ static void phase3(void)
 		t_ok(udax__bb_clear(t, UINT64_MAX - 10, 5));
 		writes += 5;
 	}
-	atomic_store(&stop3, true);
-	for (int i = 0; i < 2; i++)
-		t_ok(pthread_join(th[i], NULL));
-	printf("threads, bucket shapes: %lu writes, %lu reader iterations\n",
-	       writes, atomic_load(&reads3));
-	for (int i = 0; i < 3; i++)
-		udax__bb_free(tables[i]);
+	tables_stop(th, &stop3, "bucket shapes", writes, &reads3);
 	free(r);
 }
 
