@@ -179,10 +179,5 @@ poison() {
 	fi
 }
 
-# mce PHYS: ask the host for a machine check, an uncorrected load of
-# poison at physical address PHYS, 2 s from now (boot.sh --mce; guest only):
-# what runs by then and touches that memory meets it.
-mce() { on_real && record "@mce $1"; }
-
 # note TEXT: a fact for the log (not a row).
 note() { echo "   note: $*"; }

@@ -36,12 +36,11 @@ udax "$want" info "$DEV"
 row mce "machine check at 2M+8K while udax reads 2M-8K..4M-8K (then a recovery write): the kernel's log; udax"
 if on_real; then
 	phys=$(printf '%x' $(($(cat "$D/mapping0/start") + 2 * M + 8192)))
-	mce "0x$phys"
 	want="spinning, SIGBUS SI_KERNEL (the kernel's kill)"
 else
 	want="read=short 16384 known=0x202000+0x1000, recover=ok"
 fi
-uprobe "$want" uspin $((2 * M + 8192)) $((2 * M - 8192)) $((2 * M)) recover
+UDAX_MCE=${phys:+0x$phys} uprobe "$want" uspin $((2 * M + 8192)) $((2 * M - 8192)) $((2 * M)) recover
 mce_log() {
 	dmesg | sed -n 's/.*mce: Uncorrected hardware memory error in \(user-access at [0-9a-f]*\).*/\1/p
 		s/.*Memory failure: .*\(Sending SIGBUS to [^:]*\):.*/\1/p

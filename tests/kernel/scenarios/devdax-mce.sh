@@ -37,7 +37,6 @@ mce_log() {
 row mce "machine check at 2M+8K while udax reads 2M-8K..4M-8K: the kernel's log; udax's read, known list"
 if on_real; then
 	phys=$(printf '%x' $(($(cat "$D/mapping0/start") + 2 * M + 8192)))
-	mce "0x$phys"
 fi
 case $UDAX_ALIGN in
 2M) want="spinning, read=short 8192 known=0x200000+0x200000" ;;
@@ -45,7 +44,7 @@ case $UDAX_ALIGN in
 *) die "align $UDAX_ALIGN: no expectations" ;;
 esac
 on_real || want="read=short 16384 known=0x202000+0x1000"
-uprobe "$want" uspin $((2 * M + 8192)) $((2 * M - 8192)) $((2 * M))
+UDAX_MCE=${phys:+0x$phys} uprobe "$want" uspin $((2 * M + 8192)) $((2 * M - 8192)) $((2 * M))
 kernel "Sending SIGBUS to udax-kprobe, recovery action for dax page: Recovered, user-access at ${phys:-*}" mce_log
 
 row after "a new process: the region's list; ndctl's (namespace); udax's (libndctl, sysfs)"
